@@ -1,0 +1,378 @@
+//! One container incarnation: a long-lived instance owned by an actor task that serves HTTP
+//! requests one at a time (guest memory persists between them), and ends with an exit status.
+//!
+//! The actor owns the `Store`; requests, stop and kill reach it through channels. A kill sets
+//! a flag that the epoch callback turns into a trap (for a guest spinning in wasm) and also
+//! drops the in-flight call (for a guest blocked in a host call, where no epoch check runs).
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use tokio::sync::{mpsc, oneshot, watch};
+use wasmtime::component::ResourceTable;
+use wasmtime::{Store, UpdateDeadline};
+use wasmtime_wasi::WasiCtxBuilder;
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::p2::bindings::Proxy;
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpView};
+
+use crate::ctx::{Ctx, Killed, MemoryLimiter, NoOutgoingHttp};
+use crate::exit::ExitStatus;
+use crate::image::Image;
+use crate::logs::{LogPipe, LogSink, LogStream};
+
+/// The body of a response produced by a guest (or by wasmpod on its behalf).
+pub type ResponseBody = wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+
+/// Requests accepted but not yet handed to the guest. Back-pressure beyond this waits in
+/// the connection tasks.
+const QUEUE_DEPTH: usize = 128;
+
+/// What the container is given: the manifest's grants, and where its output goes.
+pub struct InstanceConfig {
+    pub env: Vec<(String, String)>,
+    pub args: Vec<String>,
+    /// `resources.limits.memory` in bytes: a linear memory growing past it is an OOM kill.
+    pub memory_limit: Option<u64>,
+    pub logs: Arc<dyn LogSink>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Command {
+    Run,
+    Stop,
+    Kill,
+}
+
+struct Job {
+    request: Request<hyper::body::Incoming>,
+    reply: oneshot::Sender<Response<ResponseBody>>,
+}
+
+/// Handle to a running incarnation. Dropping it kills the instance.
+pub struct Instance {
+    jobs: mpsc::Sender<Job>,
+    control: watch::Sender<Command>,
+    kill_flag: Arc<AtomicBool>,
+    started: watch::Receiver<Option<bool>>,
+    exit: watch::Receiver<Option<ExitStatus>>,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+impl Instance {
+    /// Creates the instance and runs the guest's `startup.start` (if exported) in a task of
+    /// its own. Await [`Instance::started`] to know whether it came up.
+    pub fn spawn(image: &Image, config: InstanceConfig) -> Instance {
+        let (jobs_tx, jobs_rx) = mpsc::channel(QUEUE_DEPTH);
+        let (control_tx, control_rx) = watch::channel(Command::Run);
+        let (started_tx, started_rx) = watch::channel(None);
+        let (exit_tx, exit_rx) = watch::channel(None);
+        let kill_flag = Arc::new(AtomicBool::new(false));
+        let actor = Actor {
+            image: image.clone(),
+            jobs: jobs_rx,
+            control: control_rx,
+        };
+        let store = new_store(image, config, kill_flag.clone());
+        tokio::spawn(async move {
+            let status = actor.run(store, started_tx).await;
+            let _ = exit_tx.send(Some(status));
+        });
+        Instance {
+            jobs: jobs_tx,
+            control: control_tx,
+            kill_flag,
+            started: started_rx,
+            exit: exit_rx,
+        }
+    }
+
+    /// Resolves once the instance is serving (`true`) or has ended during start (`false`).
+    pub async fn started(&self) -> bool {
+        let mut started = self.started.clone();
+        let result = started.wait_for(|s| s.is_some()).await;
+        matches!(result.as_deref(), Ok(Some(true)))
+    }
+
+    /// Hands one request to the guest and waits for the response head. The guest sees the
+    /// peer's address as the last `X-Forwarded-For` entry (wasi:http has no peer address).
+    pub async fn handle(
+        &self,
+        mut request: Request<hyper::body::Incoming>,
+        peer: SocketAddr,
+        local: SocketAddr,
+    ) -> Response<ResponseBody> {
+        let headers = request.headers_mut();
+        if let Ok(value) = HeaderValue::from_str(&peer.ip().to_string()) {
+            headers.append("x-forwarded-for", value);
+        }
+        if !headers.contains_key(http::header::HOST) {
+            if let Ok(value) = HeaderValue::from_str(&local.to_string()) {
+                headers.insert(http::header::HOST, value);
+            }
+        }
+        let (reply_tx, reply_rx) = oneshot::channel();
+        let job = Job {
+            request,
+            reply: reply_tx,
+        };
+        if self.jobs.send(job).await.is_err() {
+            return plain_response(StatusCode::SERVICE_UNAVAILABLE, "container is stopping\n");
+        }
+        reply_rx.await.unwrap_or_else(|_| {
+            plain_response(StatusCode::BAD_GATEWAY, "the container did not answer\n")
+        })
+    }
+
+    /// Asks the guest to stop (the kubelet's SIGTERM): no new requests, queued and in-flight
+    /// ones finish, then `shutdown.stop()` decides the exit code (143 without it).
+    pub fn stop(&self) {
+        self.control.send_if_modified(|command| {
+            let changed = *command == Command::Run;
+            if changed {
+                *command = Command::Stop;
+            }
+            changed
+        });
+    }
+
+    /// Ends the instance now (SIGKILL): exit code 137.
+    pub fn kill(&self) {
+        self.kill_flag.store(true, Ordering::Relaxed);
+        self.control.send_replace(Command::Kill);
+    }
+
+    /// Waits for the instance to end.
+    pub async fn wait(&self) -> ExitStatus {
+        let mut exit = self.exit.clone();
+        let status = exit.wait_for(|s| s.is_some()).await;
+        match status.as_deref() {
+            Ok(Some(status)) => status.clone(),
+            // The actor task is gone without a word: it panicked; treat as a crash.
+            _ => ExitStatus::exited(139),
+        }
+    }
+
+    /// The exit status if the instance has ended.
+    pub fn exit_status(&self) -> Option<ExitStatus> {
+        self.exit.borrow().clone()
+    }
+}
+
+fn new_store(image: &Image, config: InstanceConfig, kill_flag: Arc<AtomicBool>) -> Store<Ctx> {
+    let mut wasi = WasiCtxBuilder::new();
+    wasi.envs(&config.env)
+        .args(&config.args)
+        .stdout(LogPipe::new(config.logs.clone(), LogStream::Stdout))
+        .stderr(LogPipe::new(config.logs, LogStream::Stderr))
+        .allow_ip_name_lookup(false)
+        .allow_tcp(false)
+        .allow_udp(false);
+    let ctx = Ctx {
+        wasi: wasi.build(),
+        http: WasiHttpCtx::new(),
+        table: ResourceTable::new(),
+        limiter: MemoryLimiter {
+            limit: config
+                .memory_limit
+                .map(|bytes| usize::try_from(bytes).unwrap_or(usize::MAX)),
+        },
+        kill: kill_flag,
+        hooks: NoOutgoingHttp,
+    };
+    let mut store = Store::new(&image.inner.engine, ctx);
+    store.limiter(|ctx| &mut ctx.limiter);
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(|cx| {
+        if cx.data().killed() {
+            Err(wasmtime::Error::new(Killed))
+        } else {
+            Ok(UpdateDeadline::Yield(1))
+        }
+    });
+    store
+}
+
+enum Next {
+    Command(Command),
+    Job(Option<Job>),
+}
+
+/// Waits until the control channel holds a command matching `wanted`; a dropped handle
+/// counts as a kill.
+async fn wait_for_command(
+    control: &mut watch::Receiver<Command>,
+    wanted: impl Fn(Command) -> bool,
+) -> Command {
+    match control.wait_for(|c| wanted(*c)).await {
+        Ok(command) => *command,
+        Err(_) => Command::Kill,
+    }
+}
+
+struct Actor {
+    image: Image,
+    jobs: mpsc::Receiver<Job>,
+    control: watch::Receiver<Command>,
+}
+
+impl Actor {
+    async fn run(
+        mut self,
+        mut store: Store<Ctx>,
+        started: watch::Sender<Option<bool>>,
+    ) -> ExitStatus {
+        let (proxy, instance) = match self.instantiate(&mut store).await {
+            Ok(instantiated) => {
+                let _ = started.send(Some(true));
+                instantiated
+            }
+            Err(status) => {
+                let _ = started.send(Some(false));
+                return status;
+            }
+        };
+        loop {
+            let next = tokio::select! {
+                biased;
+                command = wait_for_command(&mut self.control, |c| c != Command::Run) => Next::Command(command),
+                job = self.jobs.recv() => Next::Job(job),
+            };
+            match next {
+                Next::Job(Some(job)) => {
+                    if let Err(status) = self.serve(&mut store, &proxy, job).await {
+                        return status;
+                    }
+                }
+                Next::Command(Command::Stop) => {
+                    return self.stop(&mut store, &proxy, instance).await;
+                }
+                Next::Command(_) | Next::Job(None) => return ExitStatus::killed(),
+            }
+        }
+    }
+
+    async fn instantiate(
+        &mut self,
+        store: &mut Store<Ctx>,
+    ) -> Result<(Proxy, wasmtime::component::Instance), ExitStatus> {
+        let image = self.image.inner.clone();
+        let work = async {
+            let instance = image.pre.instantiate_async(&mut *store).await?;
+            let proxy = image.proxy.load(&mut *store, &instance)?;
+            if let Some(start) = &image.startup {
+                let start = instance.get_typed_func::<(), ()>(&mut *store, start)?;
+                start.call_async(&mut *store, ()).await?;
+            }
+            Ok::<_, wasmtime::Error>((proxy, instance))
+        };
+        tokio::select! {
+            biased;
+            _ = wait_for_command(&mut self.control, |c| c == Command::Kill) => Err(ExitStatus::killed()),
+            result = work => result.map_err(|e| ExitStatus::from_guest_error(&e)),
+        }
+    }
+
+    /// Finishes what was queued, then lets the guest decide its exit code.
+    async fn stop(
+        &mut self,
+        store: &mut Store<Ctx>,
+        proxy: &Proxy,
+        instance: wasmtime::component::Instance,
+    ) -> ExitStatus {
+        self.jobs.close();
+        while let Some(job) = self.jobs.recv().await {
+            if let Err(status) = self.serve(store, proxy, job).await {
+                return status;
+            }
+        }
+        let Some(stop) = self.image.inner.shutdown.clone() else {
+            return ExitStatus::terminated_by_default_action();
+        };
+        let call = async {
+            let stop = instance.get_typed_func::<(), (u8,)>(&mut *store, &stop)?;
+            let (code,) = stop.call_async(&mut *store, ()).await?;
+            Ok::<_, wasmtime::Error>(code)
+        };
+        tokio::select! {
+            biased;
+            _ = wait_for_command(&mut self.control, |c| c == Command::Kill) => ExitStatus::killed(),
+            result = call => match result {
+                Ok(code) => ExitStatus::exited(i32::from(code)),
+                Err(e) => ExitStatus::from_guest_error(&e),
+            },
+        }
+    }
+
+    /// Runs one request. The response head goes back as soon as the guest sets it, while the
+    /// call keeps running to stream the body (awaiting the call first would deadlock on large
+    /// bodies). `Err` means the instance is dead.
+    async fn serve(
+        &mut self,
+        store: &mut Store<Ctx>,
+        proxy: &Proxy,
+        job: Job,
+    ) -> Result<(), ExitStatus> {
+        let (response_tx, mut response_rx) = oneshot::channel();
+        let mut reply = Some(job.reply);
+        let prepared = (|| {
+            let mut http = store.data_mut().http();
+            let request = http.new_incoming_request(Scheme::Http, job.request)?;
+            let outparam = http.new_response_outparam(response_tx)?;
+            Ok::<_, wasmtime::Error>((request, outparam))
+        })();
+        let (request, outparam) = match prepared {
+            Ok(parts) => parts,
+            Err(e) => {
+                if let Some(reply) = reply.take() {
+                    let _ = reply.send(plain_response(StatusCode::BAD_REQUEST, &format!("{e}\n")));
+                }
+                return Ok(());
+            }
+        };
+        let call = proxy
+            .wasi_http_incoming_handler()
+            .call_handle(&mut *store, request, outparam);
+        tokio::pin!(call);
+        let mut head_seen = false;
+        loop {
+            tokio::select! {
+                biased;
+                _ = wait_for_command(&mut self.control, |c| c == Command::Kill) => return Err(ExitStatus::killed()),
+                head = &mut response_rx, if !head_seen => {
+                    head_seen = true;
+                    if let (Ok(head), Some(reply)) = (head, reply.take()) {
+                        let response = head.unwrap_or_else(|code| {
+                            plain_response(StatusCode::INTERNAL_SERVER_ERROR, &format!("{code:?}\n"))
+                        });
+                        let _ = reply.send(response);
+                    }
+                }
+                result = &mut call => {
+                    if let (Ok(Ok(head)), Some(reply)) = (response_rx.try_recv(), reply.take()) {
+                        let _ = reply.send(head);
+                    }
+                    return result.map_err(|e| ExitStatus::from_guest_error(&e));
+                }
+            }
+        }
+    }
+}
+
+fn plain_response(status: StatusCode, text: &str) -> Response<ResponseBody> {
+    let body = Full::new(Bytes::from(text.to_string()))
+        .map_err(|never| match never {})
+        .boxed_unsync();
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    response
+}
