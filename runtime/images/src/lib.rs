@@ -1,0 +1,27 @@
+//! wasmpod-images: the local content-addressed store for WebAssembly component images,
+//! Docker-style image references, and the built-in guest images.
+
+mod builtin;
+mod cargo_build;
+mod cargo_messages;
+mod error;
+mod go_units;
+mod home;
+mod index;
+mod list_format;
+mod lookup;
+mod reference;
+mod reference_grammar;
+mod store;
+mod toolchain;
+mod wasm_header;
+
+pub use builtin::builtin_images;
+pub use error::ImageError;
+pub use go_units::{human_duration, human_size};
+pub use home::{default_home, home_from, HOME_ENV};
+pub use list_format::format_image_list;
+pub use reference::{Reference, ReferenceError, DEFAULT_DOMAIN, DEFAULT_TAG};
+pub use store::{ImageRecord, ImageStore};
+pub use toolchain::{TARGET_MISSING_MESSAGE, WASI_TARGET};
+pub use wasm_header::{ensure_component, is_component};

@@ -1,0 +1,220 @@
+//! From a JSON value to typed objects: type-meta checks, `List` expansion, strict
+//! decoding (unknown fields and type errors).
+
+use k8s_openapi::api::core::v1::Pod;
+use serde_json::Value;
+
+use crate::documents::{Format, RawDocument};
+use crate::error::{DocumentLocation, ManifestError, ObjectRef};
+use crate::go_compat;
+use crate::unknown_fields::unknown_fields;
+
+/// A decoded (not yet defaulted) Pod and where it came from.
+#[derive(Clone, Debug)]
+pub(crate) struct DecodedPod {
+    pub location: DocumentLocation,
+    pub pod: Pod,
+}
+
+const LIST_FIELDS: &[&str] = &["apiVersion", "kind", "metadata", "items"];
+
+/// Decodes one document; a `List` yields its items.
+pub(crate) fn decode_document(document: RawDocument) -> Result<Vec<DecodedPod>, ManifestError> {
+    let RawDocument {
+        location,
+        format,
+        value,
+    } = document;
+    let type_meta = read_type_meta(&location, &value, None)?;
+    if type_meta.is_list() {
+        return decode_list(location, format, type_meta, value);
+    }
+    Ok(vec![decode_object(location, format, type_meta, value)?])
+}
+
+struct TypeMeta {
+    api_version: String,
+    kind: String,
+    name: Option<String>,
+}
+
+impl TypeMeta {
+    fn is_list(&self) -> bool {
+        self.api_version == "v1" && (self.kind == "List" || self.kind == "PodList")
+    }
+
+    fn object(&self) -> ObjectRef {
+        ObjectRef {
+            kind: self.kind.clone(),
+            name: self.name.clone(),
+        }
+    }
+}
+
+/// Reads apiVersion/kind; `implied` supplies them for items of a typed `PodList`.
+fn read_type_meta(
+    location: &DocumentLocation,
+    value: &Value,
+    implied: Option<(&str, &str)>,
+) -> Result<TypeMeta, ManifestError> {
+    let Value::Object(object) = value else {
+        return Err(ManifestError::NotAnObject {
+            location: location.clone(),
+            found: json_type_name(value),
+        });
+    };
+    let name = object
+        .get("metadata")
+        .and_then(|m| m.get("name").or_else(|| m.get("generateName")))
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
+    let text = |field: &str| {
+        object
+            .get(field)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let api_version = text("apiVersion").or(implied.map(|(v, _)| v.to_owned()));
+    let kind = text("kind").or(implied.map(|(_, k)| k.to_owned()));
+    match (api_version, kind) {
+        (Some(api_version), Some(kind)) => Ok(TypeMeta {
+            api_version,
+            kind,
+            name,
+        }),
+        (api_version, kind) => {
+            let mut missing = Vec::new();
+            if api_version.is_none() {
+                missing.push("apiVersion");
+            }
+            if kind.is_none() {
+                missing.push("kind");
+            }
+            Err(ManifestError::MissingTypeMeta {
+                location: location.clone(),
+                missing,
+                name,
+            })
+        }
+    }
+}
+
+fn decode_list(
+    location: DocumentLocation,
+    format: Format,
+    type_meta: TypeMeta,
+    mut value: Value,
+) -> Result<Vec<DecodedPod>, ManifestError> {
+    let Value::Object(object) = &mut value else {
+        return Err(ManifestError::NotAnObject {
+            location,
+            found: json_type_name(&value),
+        });
+    };
+    let mut unknown: Vec<String> = object
+        .iter()
+        .filter(|(key, v)| !v.is_null() && !LIST_FIELDS.contains(&key.as_str()))
+        .map(|(key, _)| key.clone())
+        .collect();
+    unknown.sort();
+    if !unknown.is_empty() {
+        return Err(ManifestError::UnknownFields {
+            location,
+            object: type_meta.object(),
+            fields: unknown,
+        });
+    }
+    let items = match object.remove("items") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items,
+        Some(other) => {
+            return Err(ManifestError::TypeMismatch {
+                location,
+                object: type_meta.object(),
+                path: "items".to_owned(),
+                message: format!(
+                    "invalid type: {}, expected a sequence",
+                    json_type_name(&other)
+                ),
+            })
+        }
+    };
+    let implied = (type_meta.kind == "PodList").then_some(("v1", "Pod"));
+    let mut pods = Vec::with_capacity(items.len());
+    for (index, item) in items.into_iter().enumerate() {
+        let item_location = DocumentLocation {
+            item: Some(index),
+            ..location.clone()
+        };
+        let item_meta = read_type_meta(&item_location, &item, implied)?;
+        pods.push(decode_object(item_location, format, item_meta, item)?);
+    }
+    Ok(pods)
+}
+
+fn decode_object(
+    location: DocumentLocation,
+    format: Format,
+    type_meta: TypeMeta,
+    mut value: Value,
+) -> Result<DecodedPod, ManifestError> {
+    if !crate::SUPPORTED_KINDS.contains(&type_meta.kind.as_str()) {
+        return Err(ManifestError::UnsupportedKind {
+            location,
+            object: type_meta.object(),
+            api_version: type_meta.api_version,
+        });
+    }
+    if type_meta.api_version != "v1" {
+        return Err(ManifestError::UnsupportedApiVersion {
+            location,
+            object: type_meta.object(),
+            api_version: type_meta.api_version,
+        });
+    }
+    if let Value::Object(object) = &mut value {
+        // Items of a typed PodList may omit them; the typed Pod always writes them.
+        object.insert("apiVersion".to_owned(), Value::from("v1"));
+        object.insert("kind".to_owned(), Value::from("Pod"));
+    }
+    go_compat::normalize(&mut value, format == Format::Yaml);
+
+    let pod: Pod = serde_path_to_error::deserialize(value.clone()).map_err(|error| {
+        let path = error.path().to_string();
+        ManifestError::TypeMismatch {
+            location: location.clone(),
+            object: type_meta.object(),
+            path,
+            message: error.into_inner().to_string(),
+        }
+    })?;
+
+    let reencoded = serde_json::to_value(&pod).map_err(|error| ManifestError::TypeMismatch {
+        location: location.clone(),
+        object: type_meta.object(),
+        path: ".".to_owned(),
+        message: error.to_string(),
+    })?;
+    let unknown = unknown_fields(&value, &reencoded);
+    if !unknown.is_empty() {
+        return Err(ManifestError::UnknownFields {
+            location,
+            object: type_meta.object(),
+            fields: unknown,
+        });
+    }
+    Ok(DecodedPod { location, pod })
+}
+
+fn json_type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a sequence",
+        Value::Object(_) => "a mapping",
+    }
+}

@@ -1,0 +1,35 @@
+//! wasmpod-manifest: turns manifest files into validated, defaulted
+//! `k8s_openapi::api::core::v1::Pod` objects, accepting and rejecting exactly what
+//! the Kubernetes API server (v1.33) would.
+//!
+//! Pipeline per document: YAML/JSON → JSON value → type meta and
+//! `List` expansion → strict typed decode (unknown fields, type errors) →
+//! [`apply_defaults`] → [`validate`].
+
+// ManifestError carries full context (file, document, object, paths) by design; it is
+// built at most once per load, so its size does not matter.
+#![allow(clippy::result_large_err)]
+
+mod decode;
+mod defaults;
+mod documents;
+mod error;
+mod field_error;
+mod go_compat;
+mod image_ref;
+mod load;
+mod unknown_fields;
+mod validation;
+
+pub use defaults::{
+    apply_defaults, DEFAULT_NAMESPACE, DEFAULT_SCHEDULER_NAME,
+    DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS, DEFAULT_TERMINATION_MESSAGE_PATH,
+};
+pub use error::{DocumentLocation, ManifestError, ObjectRef};
+pub use field_error::{aggregate_message, FieldError, FieldErrorKind, FieldValue};
+pub use image_ref::{default_image_pull_policy, parse_image_reference, ImageReference};
+pub use load::{load_paths, parse, parse_located, LocatedPod, STDIN_PATH, STDIN_SOURCE_NAME};
+pub use validation::validate;
+
+/// Object kinds (all `apiVersion: v1`) that manifests may contain.
+pub const SUPPORTED_KINDS: &[&str] = &["Pod"];

@@ -1,0 +1,177 @@
+//! The `wasmpod` command line: a thin shell over the library.
+
+mod client;
+mod duration;
+mod image;
+mod run;
+mod view;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    Manifest(#[from] wasmpod_manifest::ManifestError),
+    #[error("{0}")]
+    Node(#[from] crate::NodeError),
+    #[error("{0}")]
+    Image(#[from] wasmpod_images::ImageError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Server(String),
+    #[error("no running wasmpod found ({file} is missing): start one with `wasmpod run FILE`, or pass --server URL / set WASMPOD_SERVER")]
+    NoServer { file: PathBuf },
+    #[error(
+        "cannot reach the wasmpod API at {server}: {reason} (is `wasmpod run` still running?)"
+    )]
+    Unreachable { server: String, reason: String },
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
+}
+
+#[derive(Parser)]
+#[command(
+    name = "wasmpod",
+    version,
+    about = "Run Kubernetes Pods whose containers are WebAssembly components"
+)]
+pub struct Cli {
+    /// The API of a running `wasmpod run` (default: the one recorded under WASMPOD_HOME).
+    #[arg(long, global = true, env = client::SERVER_ENV)]
+    server: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run pod manifests in the foreground, streaming events; Ctrl-C deletes the pods and exits.
+    Run {
+        /// Manifest files (YAML or JSON); `-` reads standard input.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Stop after this long (e.g. 90s, 5m) instead of waiting for Ctrl-C.
+        #[arg(long = "for", value_parser = duration::parse)]
+        run_for: Option<std::time::Duration>,
+    },
+    /// List pods or events (`get pods [NAME] [-o wide|yaml|json]`, `get events`).
+    Get {
+        /// `pods` (`pod`, `po`) or `events` (`event`, `ev`).
+        resource: String,
+        name: Option<String>,
+        #[arg(short = 'o', long = "output")]
+        output: Option<String>,
+        #[arg(short = 'n', long = "namespace", default_value = "default")]
+        namespace: String,
+        #[arg(short = 'A', long = "all-namespaces")]
+        all_namespaces: bool,
+    },
+    /// Show a pod as `kubectl describe pod` does.
+    Describe {
+        /// `pod` (`pods`, `po`).
+        resource: String,
+        name: String,
+        #[arg(short = 'n', long = "namespace", default_value = "default")]
+        namespace: String,
+    },
+    /// Print a container's logs.
+    Logs {
+        pod: String,
+        #[arg(short = 'c', long = "container")]
+        container: Option<String>,
+        #[arg(short = 'p', long = "previous")]
+        previous: bool,
+        #[arg(short = 'f', long = "follow")]
+        follow: bool,
+        #[arg(long)]
+        timestamps: bool,
+        #[arg(long)]
+        tail: Option<i64>,
+        #[arg(short = 'n', long = "namespace", default_value = "default")]
+        namespace: String,
+    },
+    /// Manage the local image store.
+    #[command(subcommand)]
+    Image(image::ImageCommand),
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let home = wasmpod_images::default_home();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return 1;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Run { files, run_for } => run::run(&home, &files, run_for).await,
+            Command::Image(command) => image::image(&home, command),
+            Command::Get {
+                resource,
+                name,
+                output,
+                namespace,
+                all_namespaces,
+            } => {
+                let client = view::connect(cli.server, &home)?;
+                let namespace = (!all_namespaces).then_some(namespace);
+                view::get(
+                    &client,
+                    &resource,
+                    name.as_deref(),
+                    output.as_deref(),
+                    namespace.as_deref(),
+                )
+                .await
+            }
+            Command::Describe {
+                resource,
+                name,
+                namespace,
+            } => {
+                let client = view::connect(cli.server, &home)?;
+                view::describe(&client, &resource, &name, &namespace).await
+            }
+            Command::Logs {
+                pod,
+                container,
+                previous,
+                follow,
+                timestamps,
+                tail,
+                namespace,
+            } => {
+                let client = view::connect(cli.server, &home)?;
+                let options = view::LogOptions {
+                    container,
+                    previous,
+                    follow,
+                    timestamps,
+                    tail,
+                };
+                view::logs(&client, &namespace, &pod, options).await
+            }
+        }
+    });
+    runtime.shutdown_background();
+    match result {
+        Ok(()) => 0,
+        Err(error) => {
+            eprintln!("error: {error}");
+            1
+        }
+    }
+}

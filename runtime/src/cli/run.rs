@@ -1,0 +1,113 @@
+//! `wasmpod run FILE... [--for D]`: apply, stream events, and on Ctrl-C/SIGTERM/--for delete
+//! the pods gracefully, print the final `get pods` table and exit 0.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use tokio::signal::unix::{signal, SignalKind};
+use wasmpod_printers::EventStreamPrinter;
+
+use super::CliError;
+use crate::store::Change;
+use crate::{Node, NodeConfig};
+
+pub async fn run(
+    home: &Path,
+    files: &[PathBuf],
+    run_for: Option<Duration>,
+) -> Result<(), CliError> {
+    // Nothing starts unless every manifest is valid.
+    let pods = wasmpod_manifest::load_paths(files)?;
+    let node = Node::new(NodeConfig::new(home.to_path_buf()))?;
+    let api = crate::api::serve(node.clone(), SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .map_err(|source| CliError::Io {
+            context: "cannot start the API server".into(),
+            source,
+        })?;
+    let discovery = crate::api::discovery_file(home);
+    record_discovery(&discovery, &api.url())?;
+    eprintln!(
+        "wasmpod: node {} serving the API at {} (try `wasmpod get pods`)",
+        node.name(),
+        api.url()
+    );
+
+    let mut changes = node.store().subscribe();
+    let mut printer = EventStreamPrinter::new();
+    let applied = node.apply(pods);
+    if let Err(error) = applied {
+        let _ = std::fs::remove_file(&discovery);
+        return Err(error.into());
+    }
+
+    let mut terminate = signal(SignalKind::terminate()).map_err(|source| CliError::Io {
+        context: "cannot watch SIGTERM".into(),
+        source,
+    })?;
+    let deadline = run_for.map(|d| node.clock().sleep(d));
+    let deadline = async move {
+        match deadline {
+            Some(sleep) => sleep.await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(deadline);
+    loop {
+        tokio::select! {
+            change = changes.recv() => stream_change(change, &mut printer, &node),
+            _ = tokio::signal::ctrl_c() => break,
+            _ = terminate.recv() => break,
+            _ = &mut deadline => break,
+        }
+    }
+
+    let final_table =
+        wasmpod_printers::get_pods(&node.store().pods(None), node.clock().now(), false);
+    let deletion = node.delete_all(None);
+    tokio::pin!(deletion);
+    loop {
+        tokio::select! {
+            _ = &mut deletion => break,
+            change = changes.recv() => stream_change(change, &mut printer, &node),
+        }
+    }
+    while let Ok(change) = changes.try_recv() {
+        stream_change(Ok(change), &mut printer, &node);
+    }
+    println!();
+    print_out(&final_table);
+    if std::fs::read_to_string(&discovery).is_ok_and(|s| s.trim() == api.url()) {
+        let _ = std::fs::remove_file(&discovery);
+    }
+    Ok(())
+}
+
+fn stream_change(
+    change: Result<Change, tokio::sync::broadcast::error::RecvError>,
+    printer: &mut EventStreamPrinter,
+    node: &Node,
+) {
+    if let Ok(Change::EventAdded(event) | Change::EventModified(event)) = change {
+        print_out(&printer.line(&event, node.clock().now()));
+    }
+}
+
+fn print_out(text: &str) {
+    let mut stdout = std::io::stdout();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}
+
+fn record_discovery(file: &Path, url: &str) -> Result<(), CliError> {
+    let io = |source| CliError::Io {
+        context: format!("cannot record the API address in {}", file.display()),
+        source,
+    };
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    std::fs::write(file, format!("{url}\n")).map_err(io)
+}

@@ -1,0 +1,346 @@
+//! A node: the store, the image store, the wasm engine, and a worker per pod.
+//!
+//! This is the library's main entry point: [`Node::new`], [`Node::apply`], then read pods,
+//! events and logs, and [`Node::delete_all`] to stop.
+
+mod backoff;
+mod container;
+mod listener;
+mod pod_status;
+mod pod_worker;
+mod pull;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use k8s_openapi::api::core::v1::{Pod, PodCondition, PodStatus};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use tokio::sync::mpsc;
+use wasmpod_engine::{Engine, ExitStatus, Image};
+use wasmpod_images::{ImageRecord, ImageStore};
+
+use self::listener::PortListeners;
+use self::pod_worker::PodWorker;
+use crate::clock::{SharedClock, SystemClock};
+use crate::events::{EventRecorder, ObjectRef};
+use crate::logs::ContainerLogs;
+use crate::prober::{ProbeType, ResultValue};
+use crate::store::ObjectStore;
+
+/// What reaches a pod worker.
+pub(crate) enum PodMessage {
+    Listening {
+        container: String,
+        id: String,
+        result: Result<PortListeners, String>,
+    },
+    Exited {
+        container: String,
+        id: String,
+        status: ExitStatus,
+    },
+    Probe {
+        container: String,
+        id: String,
+        probe: ProbeType,
+        value: ResultValue,
+    },
+    Delete {
+        grace: Option<i64>,
+    },
+    Resync,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error(transparent)]
+    Images(#[from] wasmpod_images::ImageError),
+    #[error(transparent)]
+    Engine(#[from] wasmpod_engine::LoadError),
+    #[error(transparent)]
+    Ip(#[from] crate::ip::IpError),
+    #[error("pods \"{name}\" already exists")]
+    AlreadyExists { name: String },
+    #[error("pods \"{name}\" not found")]
+    NotFound { name: String },
+    #[error("container {container} is not valid for pod {pod}")]
+    NoSuchContainer { pod: String, container: String },
+    #[error("a container name must be specified for pod {pod}, choose one of: [{choices}]")]
+    ContainerNameRequired { pod: String, choices: String },
+}
+
+pub struct NodeConfig {
+    /// WASMPOD_HOME: the image store and the compile cache live here.
+    pub home: PathBuf,
+    /// The node name pods are assigned to (default: this machine's host name).
+    pub node_name: Option<String>,
+    pub clock: SharedClock,
+}
+
+impl NodeConfig {
+    pub fn new(home: PathBuf) -> Self {
+        NodeConfig {
+            home,
+            node_name: None,
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+pub(crate) struct NodeShared {
+    pub(crate) store: Arc<ObjectStore>,
+    pub(crate) events: Arc<EventRecorder>,
+    pub(crate) clock: SharedClock,
+    pub(crate) engine: Engine,
+    pub(crate) images: ImageStore,
+    pub(crate) node_name: String,
+    pub(crate) host_ip: String,
+    loaded: Mutex<HashMap<String, Image>>,
+    logs: Mutex<HashMap<(String, String, String), Arc<ContainerLogs>>>,
+    workers: Mutex<HashMap<(String, String), mpsc::UnboundedSender<PodMessage>>>,
+}
+
+impl NodeShared {
+    pub(crate) fn logs_for(&self, pod: &ObjectRef, container: &str) -> Arc<ContainerLogs> {
+        let key = (
+            pod.namespace.clone(),
+            pod.name.clone(),
+            container.to_string(),
+        );
+        lock(&self.logs)
+            .entry(key)
+            .or_insert_with(|| ContainerLogs::new(self.clock.clone()))
+            .clone()
+    }
+
+    /// The compiled image, from memory, the on-disk cache, or a fresh compile.
+    pub(crate) async fn load_image(
+        &self,
+        record: &ImageRecord,
+    ) -> Result<Image, wasmpod_engine::LoadError> {
+        if let Some(image) = lock(&self.loaded).get(&record.digest) {
+            return Ok(image.clone());
+        }
+        let engine = self.engine.clone();
+        let digest = record.digest.clone();
+        let path = record.path.clone();
+        let cache_dir = self.images.compile_cache_dir();
+        let image = tokio::task::spawn_blocking(move || engine.load(&digest, &path, &cache_dir))
+            .await
+            .map_err(|e| wasmpod_engine::LoadError::Compile(e.to_string()))??;
+        lock(&self.loaded).insert(record.digest.clone(), image.clone());
+        Ok(image)
+    }
+
+    /// The worker is done: the pod leaves the store and its logs go with it.
+    pub(crate) fn forget_pod(&self, pod: &ObjectRef) {
+        self.store.delete_pod(&pod.namespace, &pod.name);
+        lock(&self.workers).remove(&(pod.namespace.clone(), pod.name.clone()));
+        lock(&self.logs).retain(|(ns, name, _), _| !(ns == &pod.namespace && name == &pod.name));
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[derive(Clone)]
+pub struct Node {
+    shared: Arc<NodeShared>,
+}
+
+impl Node {
+    /// Opens the image store under `config.home` and creates the engine. Call inside a tokio
+    /// runtime.
+    pub fn new(config: NodeConfig) -> Result<Node, NodeError> {
+        let images = ImageStore::open(&config.home)?;
+        let engine = Engine::new()?;
+        let store = Arc::new(ObjectStore::new());
+        let node_name = config.node_name.unwrap_or_else(default_node_name);
+        let events = Arc::new(EventRecorder::new(
+            store.clone(),
+            config.clock.clone(),
+            node_name.clone(),
+        ));
+        Ok(Node {
+            shared: Arc::new(NodeShared {
+                store,
+                events,
+                clock: config.clock,
+                engine,
+                images,
+                node_name,
+                host_ip: "127.0.0.1".into(),
+                loaded: Mutex::new(HashMap::new()),
+                logs: Mutex::new(HashMap::new()),
+                workers: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    pub fn store(&self) -> &Arc<ObjectStore> {
+        &self.shared.store
+    }
+
+    pub fn clock(&self) -> &SharedClock {
+        &self.shared.clock
+    }
+
+    pub fn images(&self) -> &ImageStore {
+        &self.shared.images
+    }
+
+    pub fn name(&self) -> &str {
+        &self.shared.node_name
+    }
+
+    /// Admits validated, defaulted pods (as from `wasmpod_manifest::load_paths`): assigns uid,
+    /// creation time, node and pod IP, records `Scheduled`, and starts each pod's worker.
+    pub fn apply(&self, pods: Vec<Pod>) -> Result<Vec<Pod>, NodeError> {
+        let shared = &self.shared;
+        let mut admitted = Vec::with_capacity(pods.len());
+        for mut pod in pods {
+            let namespace = pod
+                .metadata
+                .namespace
+                .clone()
+                .unwrap_or_else(|| "default".into());
+            if pod.metadata.name.as_deref().unwrap_or_default().is_empty() {
+                let prefix = pod.metadata.generate_name.clone().unwrap_or_default();
+                pod.metadata.name = Some(format!("{prefix}{}", random_suffix()));
+            }
+            let name = pod.metadata.name.clone().unwrap_or_default();
+            if shared.store.pod(&namespace, &name).is_some() {
+                return Err(NodeError::AlreadyExists { name });
+            }
+            let ip = crate::ip::allocate()?;
+            let now = shared.clock.now();
+            pod.metadata.namespace = Some(namespace.clone());
+            pod.metadata.uid = Some(uuid::Uuid::new_v4().to_string());
+            pod.metadata.creation_timestamp = Some(Time(now));
+            if let Some(spec) = pod.spec.as_mut() {
+                spec.node_name = Some(shared.node_name.clone());
+            }
+            pod.status = Some(PodStatus {
+                phase: Some("Pending".into()),
+                conditions: Some(vec![PodCondition {
+                    type_: "PodScheduled".into(),
+                    status: "True".into(),
+                    last_transition_time: Some(Time(now)),
+                    ..Default::default()
+                }]),
+                qos_class: Some(wasmpod_printers::compute_pod_qos(&pod).to_string()),
+                ..Default::default()
+            });
+            if !shared.store.create_pod(pod.clone()) {
+                return Err(NodeError::AlreadyExists { name });
+            }
+            let object = ObjectRef {
+                namespace: namespace.clone(),
+                name: name.clone(),
+                uid: pod.metadata.uid.clone().unwrap_or_default(),
+                field_path: None,
+            };
+            shared.events.scheduled(&object);
+            let (tx, rx) = mpsc::unbounded_channel();
+            lock(&shared.workers).insert((namespace, name), tx.clone());
+            let worker = PodWorker::new(shared.clone(), pod.clone(), ip, tx, rx);
+            tokio::spawn(worker.run());
+            admitted.push(pod);
+        }
+        Ok(admitted)
+    }
+
+    /// Graceful deletion: containers get `Stopping container …` and the grace period (the
+    /// pod's terminationGracePeriodSeconds unless `grace` overrides it); the pod leaves the
+    /// store once they are all gone.
+    pub fn delete_pod(
+        &self,
+        namespace: &str,
+        name: &str,
+        grace: Option<i64>,
+    ) -> Result<(), NodeError> {
+        let workers = lock(&self.shared.workers);
+        let worker = workers
+            .get(&(namespace.to_string(), name.to_string()))
+            .ok_or_else(|| NodeError::NotFound { name: name.into() })?;
+        let _ = worker.send(PodMessage::Delete { grace });
+        Ok(())
+    }
+
+    /// Deletes every pod and waits until all are gone.
+    pub async fn delete_all(&self, grace: Option<i64>) {
+        let mut changes = self.shared.store.subscribe();
+        for pod in self.shared.store.pods(None) {
+            let (namespace, name) = crate::store::key_of(&pod.metadata);
+            let _ = self.delete_pod(&namespace, &name, grace);
+        }
+        while !self.shared.store.pods(None).is_empty() {
+            if changes.recv().await.is_err() {
+                changes = self.shared.store.subscribe();
+            }
+        }
+    }
+
+    /// The logs of a container (the only one when `container` is `None`).
+    pub fn logs(
+        &self,
+        namespace: &str,
+        pod: &str,
+        container: Option<&str>,
+    ) -> Result<Arc<ContainerLogs>, NodeError> {
+        let stored = self
+            .shared
+            .store
+            .pod(namespace, pod)
+            .ok_or_else(|| NodeError::NotFound { name: pod.into() })?;
+        let names: Vec<String> = stored
+            .spec
+            .iter()
+            .flat_map(|s| s.containers.iter().map(|c| c.name.clone()))
+            .collect();
+        let name = match container {
+            Some(name) if names.iter().any(|n| n == name) => name.to_string(),
+            Some(name) => {
+                return Err(NodeError::NoSuchContainer {
+                    pod: pod.into(),
+                    container: name.into(),
+                })
+            }
+            None if names.len() == 1 => names[0].clone(),
+            None => {
+                return Err(NodeError::ContainerNameRequired {
+                    pod: pod.into(),
+                    choices: names.join(" "),
+                })
+            }
+        };
+        let object = ObjectRef {
+            namespace: namespace.into(),
+            name: pod.into(),
+            uid: String::new(),
+            field_path: None,
+        };
+        Ok(self.shared.logs_for(&object, &name))
+    }
+}
+
+fn random_suffix() -> String {
+    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    let bytes = uuid::Uuid::new_v4().into_bytes();
+    bytes[..5]
+        .iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect()
+}
+
+fn default_node_name() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|s| s.trim().to_lowercase())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "wasmpod".into())
+}

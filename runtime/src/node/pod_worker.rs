@@ -1,0 +1,470 @@
+//! The pod worker: one task per pod that owns its containers and decides, on every message,
+//! what to start, kill or restart (the kubelet's syncPod / computePodActions).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use wasmpod_engine::{ExitStatus, Instance, InstanceConfig};
+use wasmpod_printers::duration::go_duration;
+
+use super::container::{ContainerState, Running, Terminated};
+use super::listener::PortListeners;
+use super::{NodeShared, PodMessage};
+use crate::clock::add;
+use crate::events::{EventType, ObjectRef};
+use crate::ip::PodIp;
+use crate::prober::{spawn_worker, ProbeTarget, ProbeType, ResultValue};
+
+/// The kubelet floors every kill's grace period at this (minimumGracePeriodInSeconds).
+const MINIMUM_GRACE: Duration = Duration::from_secs(2);
+/// How soon a failed sync (image errors) is retried: the 1.33 pod worker's back-off period.
+pub(super) const FAILED_SYNC_RETRY: Duration = Duration::from_secs(10);
+
+pub(crate) struct PodWorker {
+    pub(super) node: Arc<NodeShared>,
+    pub(super) pod: Pod,
+    pub(super) object: ObjectRef,
+    pub(super) ip: PodIp,
+    pub(super) containers: Vec<ContainerState>,
+    pub(super) tx: mpsc::UnboundedSender<PodMessage>,
+    rx: mpsc::UnboundedReceiver<PodMessage>,
+    probe_workers: Vec<JoinHandle<()>>,
+    pub(super) deleting: bool,
+    pub(super) start_time: Timestamp,
+    pub(super) conditions: Vec<k8s_openapi::api::core::v1::PodCondition>,
+}
+
+impl PodWorker {
+    pub(super) fn new(
+        node: Arc<NodeShared>,
+        pod: Pod,
+        ip: PodIp,
+        tx: mpsc::UnboundedSender<PodMessage>,
+        rx: mpsc::UnboundedReceiver<PodMessage>,
+    ) -> Self {
+        let object = ObjectRef {
+            namespace: pod.metadata.namespace.clone().unwrap_or_default(),
+            name: pod.metadata.name.clone().unwrap_or_default(),
+            uid: pod.metadata.uid.clone().unwrap_or_default(),
+            field_path: None,
+        };
+        let containers = pod
+            .spec
+            .as_ref()
+            .map(|spec| spec.containers.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|spec| {
+                let logs = node.logs_for(&object, &spec.name);
+                ContainerState::new(spec, logs)
+            })
+            .collect();
+        let start_time = node.clock.now();
+        PodWorker {
+            node,
+            pod,
+            object,
+            ip,
+            containers,
+            tx,
+            rx,
+            probe_workers: Vec::new(),
+            deleting: false,
+            start_time,
+            conditions: Vec::new(),
+        }
+    }
+
+    pub(super) async fn run(mut self) {
+        self.start_probe_workers();
+        self.sync().await;
+        self.publish_status();
+        while let Some(message) = self.rx.recv().await {
+            self.handle(message);
+            self.sync().await;
+            self.publish_status();
+            if self.deleting && self.containers.iter().all(|c| c.running.is_none()) {
+                break;
+            }
+        }
+        for worker in self.probe_workers.drain(..) {
+            worker.abort();
+        }
+        self.node.forget_pod(&self.object);
+    }
+
+    fn start_probe_workers(&mut self) {
+        for container in &self.containers {
+            for probe_type in ProbeType::ALL {
+                let Some(probe) = probe_type.of(&container.spec) else {
+                    continue;
+                };
+                self.probe_workers.push(spawn_worker(ProbeTarget {
+                    probe_type,
+                    probe: probe.clone(),
+                    container: container.spec.clone(),
+                    pod: self.object.clone(),
+                    pod_ip: self.ip.address,
+                    store: self.node.store.clone(),
+                    events: self.node.events.clone(),
+                    clock: self.node.clock.clone(),
+                    results: self.tx.clone(),
+                }));
+            }
+        }
+    }
+
+    fn container_mut(&mut self, name: &str) -> Option<&mut ContainerState> {
+        self.containers.iter_mut().find(|c| c.name() == name)
+    }
+
+    fn handle(&mut self, message: PodMessage) {
+        let now = self.node.clock.now();
+        match message {
+            PodMessage::Resync => {}
+            PodMessage::Probe {
+                container,
+                id,
+                probe,
+                value,
+            } => {
+                if let Some(c) = self.container_mut(&container) {
+                    c.set_result(probe, id, value);
+                }
+            }
+            PodMessage::Listening {
+                container,
+                id,
+                result,
+            } => {
+                let object = self.object.container(&container);
+                let Some(c) = self.container_mut(&container) else {
+                    return;
+                };
+                let Some(running) = c.running.as_mut().filter(|r| r.id == id) else {
+                    return;
+                };
+                match result {
+                    Ok(listeners) if !running.stopping => running.listeners = Some(listeners),
+                    Ok(_) => {}
+                    Err(error) => {
+                        running.start_error = Some(error.clone());
+                        running.instance.kill();
+                        self.node.events.kubelet(
+                            &object,
+                            EventType::Warning,
+                            "Failed",
+                            format!("Error: failed to start container \"{container}\": {error}"),
+                        );
+                    }
+                }
+            }
+            PodMessage::Exited {
+                container,
+                id,
+                status,
+            } => {
+                let Some(c) = self.container_mut(&container) else {
+                    return;
+                };
+                if c.running.as_ref().is_none_or(|r| r.id != id) {
+                    return;
+                }
+                let running = c.running.take().expect("checked above");
+                c.logs.end_instance();
+                let (exit_code, reason, message) = match running.start_error {
+                    Some(error) => (128, "StartError".to_string(), Some(error)),
+                    None => (
+                        status.code,
+                        status.reason.as_str().to_string(),
+                        status.message,
+                    ),
+                };
+                c.record_termination(Terminated {
+                    id,
+                    exit_code,
+                    reason,
+                    message,
+                    started_at: running.started_at,
+                    finished_at: now,
+                });
+            }
+            PodMessage::Delete { grace } => self.begin_deletion(grace, now),
+        }
+    }
+
+    fn begin_deletion(&mut self, grace: Option<i64>, now: Timestamp) {
+        if self.deleting {
+            return;
+        }
+        self.deleting = true;
+        let grace_seconds = grace
+            .or_else(|| {
+                self.pod
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.termination_grace_period_seconds)
+            })
+            .unwrap_or(30)
+            .max(0);
+        let deadline = add(now, Duration::from_secs(grace_seconds as u64));
+        self.node
+            .store
+            .update_pod(&self.object.namespace, &self.object.name, |pod| {
+                pod.metadata.deletion_timestamp = Some(Time(deadline));
+                pod.metadata.deletion_grace_period_seconds = Some(grace_seconds);
+            });
+        for index in 0..self.containers.len() {
+            let name = self.containers[index].name().to_string();
+            if self.containers[index].running.is_some() {
+                self.kill(index, format!("Stopping container {name}"), grace_seconds);
+            }
+            self.containers[index].waiting = None;
+        }
+    }
+
+    fn restart_policy(&self) -> &str {
+        self.pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.restart_policy.as_deref())
+            .unwrap_or("Always")
+    }
+
+    async fn sync(&mut self) {
+        if self.deleting {
+            return;
+        }
+        for index in 0..self.containers.len() {
+            let container = &self.containers[index];
+            if let Some(running) = &container.running {
+                if running.stopping {
+                    continue;
+                }
+                let tripped = [ProbeType::Liveness, ProbeType::Startup]
+                    .into_iter()
+                    .find(|p| container.result(*p) == Some(ResultValue::Failure));
+                if let Some(probe_type) = tripped {
+                    let name = container.name().to_string();
+                    let mut message = format!(
+                        "Container {name} failed {} probe",
+                        probe_type.as_str().to_lowercase()
+                    );
+                    if self.restart_policy() != "Never" {
+                        message.push_str(", will be restarted");
+                    }
+                    let grace = probe_type
+                        .of(&container.spec)
+                        .and_then(|p| p.termination_grace_period_seconds)
+                        .or_else(|| {
+                            self.pod
+                                .spec
+                                .as_ref()
+                                .and_then(|s| s.termination_grace_period_seconds)
+                        })
+                        .unwrap_or(30);
+                    self.kill(index, message, grace);
+                }
+                continue;
+            }
+            let should_start = match container.terminations.first() {
+                None => true,
+                Some(last) => match self.restart_policy() {
+                    "Never" => false,
+                    "OnFailure" => last.exit_code != 0,
+                    _ => true,
+                },
+            };
+            if should_start {
+                self.start_container(index).await;
+            } else {
+                self.containers[index].waiting = None;
+            }
+        }
+    }
+
+    /// killContainer: Killing event, stop (SIGTERM), kill when the grace period is over.
+    fn kill(&mut self, index: usize, message: String, grace_seconds: i64) {
+        let object = self.object.container(self.containers[index].name());
+        let Some(running) = self.containers[index].running.as_mut() else {
+            return;
+        };
+        self.node
+            .events
+            .kubelet(&object, EventType::Normal, "Killing", message);
+        running.stopping = true;
+        if let Some(listeners) = running.listeners.as_mut() {
+            listeners.stop_accepting();
+        }
+        running.instance.stop();
+        let grace = Duration::from_secs(grace_seconds.max(0) as u64).max(MINIMUM_GRACE);
+        let instance = running.instance.clone();
+        let clock = self.node.clock.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = instance.wait() => {}
+                _ = clock.sleep(grace) => instance.kill(),
+            }
+        });
+    }
+
+    pub(super) fn schedule_resync(&self, at: Timestamp) {
+        let tx = self.tx.clone();
+        let clock = self.node.clock.clone();
+        tokio::spawn(async move {
+            clock.sleep_until(at).await;
+            let _ = tx.send(PodMessage::Resync);
+        });
+    }
+
+    async fn start_container(&mut self, index: usize) {
+        let now = self.node.clock.now();
+        let object = self.object.container(self.containers[index].name());
+        let pod_desc = format!(
+            "{}_{}({})",
+            self.object.name, self.object.namespace, self.object.uid
+        );
+
+        // Crash back-off, measured from the last exit (kuberuntime_manager.go doBackOff).
+        let container = &mut self.containers[index];
+        if let Some(finished_at) = container.terminations.first().map(|t| t.finished_at) {
+            if container.crash_backoff.in_backoff_since(finished_at, now) {
+                let name = container.name().to_string();
+                container.waiting = Some((
+                    "CrashLoopBackOff".into(),
+                    Some(format!(
+                        "back-off {} restarting failed container={name} pod={pod_desc}",
+                        go_duration(container.crash_backoff.delay())
+                    )),
+                ));
+                let expiry = container.crash_backoff.expires_at(finished_at);
+                self.node.events.kubelet(
+                    &object,
+                    EventType::Warning,
+                    "BackOff",
+                    format!("Back-off restarting failed container {name} in pod {pod_desc}"),
+                );
+                self.schedule_resync(expiry);
+                return;
+            }
+            container.crash_backoff.next(finished_at, now);
+        }
+
+        let Some(image) = self.ensure_image(index).await else {
+            return;
+        };
+
+        let container = &mut self.containers[index];
+        let name = container.name().to_string();
+        self.node.events.kubelet(
+            &object,
+            EventType::Normal,
+            "Created",
+            format!("Created container: {name}"),
+        );
+        container.logs.start_instance();
+        let config = InstanceConfig {
+            env: container_env(&self.pod, &container.spec),
+            args: container_args(&container.spec),
+            memory_limit: memory_limit(&container.spec),
+            logs: container.logs.sink(),
+        };
+        let instance = Arc::new(Instance::spawn(&image.loaded, config));
+        let id = new_container_id();
+        container.instances_started += 1;
+        container.waiting = None;
+        container.running = Some(Running {
+            instance: instance.clone(),
+            id: id.clone(),
+            started_at: self.node.clock.now(),
+            listeners: None,
+            stopping: false,
+            start_error: None,
+        });
+        self.node.events.kubelet(
+            &object,
+            EventType::Normal,
+            "Started",
+            format!("Started container {name}"),
+        );
+
+        let ports: Vec<u16> = container
+            .spec
+            .ports
+            .iter()
+            .flatten()
+            .filter(|p| p.protocol.as_deref().unwrap_or("TCP") == "TCP")
+            .filter_map(|p| u16::try_from(p.container_port).ok())
+            .collect();
+        let ip = self.ip.address;
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            if instance.started().await {
+                let result = PortListeners::bind(ip, &ports, instance.clone()).await;
+                let _ = tx.send(PodMessage::Listening {
+                    container: name.clone(),
+                    id: id.clone(),
+                    result,
+                });
+            }
+            let status: ExitStatus = instance.wait().await;
+            let _ = tx.send(PodMessage::Exited {
+                container: name,
+                id,
+                status,
+            });
+        });
+    }
+
+    pub(super) fn publish_status(&mut self) {
+        let now = self.node.clock.now();
+        let status = self.pod_status(now);
+        self.node
+            .store
+            .update_pod(&self.object.namespace, &self.object.name, |pod| {
+                pod.status = Some(status);
+            });
+    }
+}
+
+fn new_container_id() -> String {
+    format!(
+        "wasmpod://{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+/// HOSTNAME (the pod name, as in a container) plus the container's literal env values.
+fn container_env(pod: &Pod, spec: &k8s_openapi::api::core::v1::Container) -> Vec<(String, String)> {
+    let mut env = vec![(
+        "HOSTNAME".to_string(),
+        pod.metadata.name.clone().unwrap_or_default(),
+    )];
+    for var in spec.env.iter().flatten() {
+        if let Some(value) = &var.value {
+            env.push((var.name.clone(), value.clone()));
+        }
+    }
+    env
+}
+
+/// argv: command then args; the container name stands in for argv[0] when there is no command.
+fn container_args(spec: &k8s_openapi::api::core::v1::Container) -> Vec<String> {
+    let mut args: Vec<String> = spec.command.clone().unwrap_or_default();
+    if args.is_empty() {
+        args.push(spec.name.clone());
+    }
+    args.extend(spec.args.clone().unwrap_or_default());
+    args
+}
+
+fn memory_limit(spec: &k8s_openapi::api::core::v1::Container) -> Option<u64> {
+    let quantity = spec.resources.as_ref()?.limits.as_ref()?.get("memory")?;
+    crate::quantity::parse_bytes(&quantity.0)
+}

@@ -1,0 +1,299 @@
+//! The probe worker loop (pkg/kubelet/prober/worker.go): ticks anchored at worker start,
+//! initial delay, startup gating, consecutive-result thresholds, on-hold after a trip.
+
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use k8s_openapi::api::core::v1::{Container, Pod, Probe};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use wasmpod_probe::{HttpGetRequest, ProbeOutcome, ProbeResult};
+
+use super::{ProbeType, ResultValue};
+use crate::clock::{add, since, SharedClock};
+use crate::events::{EventRecorder, EventType, ObjectRef};
+use crate::node::PodMessage;
+use crate::store::ObjectStore;
+
+/// Errors are retried immediately, up to this many attempts (prober.go maxProbeRetries).
+const MAX_PROBE_RETRIES: usize = 3;
+
+/// Everything a probe worker needs, fixed for the pod's lifetime.
+pub(crate) struct ProbeTarget {
+    pub probe_type: ProbeType,
+    pub probe: Probe,
+    pub container: Container,
+    pub pod: ObjectRef,
+    pub pod_ip: Ipv4Addr,
+    pub store: Arc<ObjectStore>,
+    pub events: Arc<EventRecorder>,
+    pub clock: SharedClock,
+    pub results: mpsc::UnboundedSender<PodMessage>,
+}
+
+pub(crate) fn spawn_worker(target: ProbeTarget) -> JoinHandle<()> {
+    tokio::spawn(Worker::new(target).run())
+}
+
+struct Worker {
+    target: ProbeTarget,
+    container_id: Option<String>,
+    published: Option<ResultValue>,
+    last_result: Option<ResultValue>,
+    result_run: i32,
+    on_hold: bool,
+}
+
+enum Next {
+    Continue,
+    Stop,
+}
+
+impl Worker {
+    fn new(target: ProbeTarget) -> Self {
+        Worker {
+            target,
+            container_id: None,
+            published: None,
+            last_result: None,
+            result_run: 0,
+            on_hold: false,
+        }
+    }
+
+    async fn run(mut self) {
+        let period =
+            Duration::from_secs(self.target.probe.period_seconds.unwrap_or(10).max(1) as u64);
+        let clock = self.target.clock.clone();
+        let anchor = clock.now();
+        loop {
+            if let Next::Stop = self.do_probe().await {
+                return;
+            }
+            // Like Go's time.Ticker: the next tick on the grid from the worker's start;
+            // ticks missed while a probe ran are dropped.
+            let elapsed = since(clock.now(), anchor);
+            let ticks = elapsed.as_nanos() / period.as_nanos() + 1;
+            let next = add(anchor, period * u32::try_from(ticks).unwrap_or(u32::MAX));
+            clock.sleep_until(next).await;
+        }
+    }
+
+    fn publish(&mut self, value: ResultValue) {
+        let Some(id) = self.container_id.clone() else {
+            return;
+        };
+        if self.published == Some(value) {
+            return;
+        }
+        self.published = Some(value);
+        let _ = self.target.results.send(PodMessage::Probe {
+            container: self.target.container.name.clone(),
+            id,
+            probe: self.target.probe_type,
+            value,
+        });
+    }
+
+    async fn do_probe(&mut self) -> Next {
+        let target = &self.target;
+        let Some(pod) = target.store.pod(&target.pod.namespace, &target.pod.name) else {
+            return Next::Stop;
+        };
+        if pod.metadata.uid.as_deref() != Some(target.pod.uid.as_str()) {
+            return Next::Stop;
+        }
+        let status = pod.status.as_ref();
+        if matches!(
+            status.and_then(|s| s.phase.as_deref()),
+            Some("Failed" | "Succeeded")
+        ) {
+            return Next::Stop;
+        }
+        let Some(container_status) = status
+            .and_then(|s| s.container_statuses.as_ref())
+            .and_then(|all| all.iter().find(|c| c.name == target.container.name))
+            .cloned()
+        else {
+            return Next::Continue;
+        };
+        let Some(id) = container_status.container_id.clone() else {
+            return Next::Continue;
+        };
+        if self.container_id.as_ref() != Some(&id) {
+            self.container_id = Some(id);
+            self.on_hold = false;
+            self.published = None;
+            self.publish(self.target.probe_type.initial_value());
+        }
+        if self.on_hold {
+            return Next::Continue;
+        }
+        let state = container_status.state.unwrap_or_default();
+        let Some(running) = state.running else {
+            self.publish(ResultValue::Failure);
+            let never = pod_restart_policy(&pod) == "Never";
+            return if state.terminated.is_some() && never {
+                Next::Stop
+            } else {
+                Next::Continue
+            };
+        };
+        let probe_type = self.target.probe_type;
+        if pod.metadata.deletion_timestamp.is_some()
+            && matches!(probe_type, ProbeType::Liveness | ProbeType::Startup)
+        {
+            self.publish(ResultValue::Success);
+            return Next::Stop;
+        }
+        let started_at = running
+            .started_at
+            .map(|t| t.0)
+            .unwrap_or(Timestamp::UNIX_EPOCH);
+        let initial_delay = self.target.probe.initial_delay_seconds.unwrap_or(0);
+        if (since(self.target.clock.now(), started_at).as_secs() as i64) < i64::from(initial_delay)
+        {
+            return Next::Continue;
+        }
+        let started = container_status.started.unwrap_or(false);
+        match (probe_type, started) {
+            (ProbeType::Startup, true) => return Next::Continue,
+            (ProbeType::Liveness | ProbeType::Readiness, false) => return Next::Continue,
+            _ => {}
+        }
+
+        let result = match self.run_probe_with_retries(&pod).await {
+            Ok(result) => result,
+            Err(()) => return Next::Continue,
+        };
+        if self.last_result == Some(result) {
+            self.result_run += 1;
+        } else {
+            self.last_result = Some(result);
+            self.result_run = 1;
+        }
+        let probe = &self.target.probe;
+        let threshold = match result {
+            ResultValue::Success => probe.success_threshold.unwrap_or(1),
+            _ => probe.failure_threshold.unwrap_or(3),
+        };
+        if self.result_run < threshold {
+            return Next::Continue;
+        }
+        self.publish(result);
+        if (probe_type == ProbeType::Liveness && result == ResultValue::Failure)
+            || probe_type == ProbeType::Startup
+        {
+            // Wait for the next container (a liveness trip restarts it) before probing again.
+            self.on_hold = true;
+            self.result_run = 0;
+        }
+        Next::Continue
+    }
+
+    /// prober.probe: runs the handler, turns its outcome into a result and an event.
+    /// `Err` = the probe errored; the worker ignores it.
+    async fn run_probe_with_retries(&self, pod: &Pod) -> Result<ResultValue, ()> {
+        let mut outcome = self.run_handler(pod).await;
+        for _ in 1..MAX_PROBE_RETRIES {
+            if outcome.error.is_none() {
+                break;
+            }
+            outcome = self.run_handler(pod).await;
+        }
+        let target = &self.target;
+        let object = target.pod.container(&target.container.name);
+        let kind = target.probe_type.as_str();
+        if let Some(error) = &outcome.error {
+            target.events.kubelet(
+                &object,
+                EventType::Warning,
+                "Unhealthy",
+                format!(
+                    "{kind} probe errored and resulted in {} state: {error}",
+                    result_word(outcome.result)
+                ),
+            );
+            return Err(());
+        }
+        Ok(match outcome.result {
+            ProbeResult::Success => ResultValue::Success,
+            ProbeResult::Warning => {
+                target.events.kubelet(
+                    &object,
+                    EventType::Warning,
+                    "ProbeWarning",
+                    format!("{kind} probe warning: {}", outcome.output),
+                );
+                ResultValue::Success
+            }
+            ProbeResult::Failure => {
+                target.events.kubelet(
+                    &object,
+                    EventType::Warning,
+                    "Unhealthy",
+                    format!("{kind} probe failed: {}", outcome.output),
+                );
+                ResultValue::Failure
+            }
+            ProbeResult::Unknown => ResultValue::Failure,
+        })
+    }
+
+    async fn run_handler(&self, pod: &Pod) -> ProbeOutcome {
+        let target = &self.target;
+        let probe = &target.probe;
+        let timeout = Duration::from_secs(probe.timeout_seconds.unwrap_or(1).max(1) as u64);
+        let pod_ip = pod
+            .status
+            .as_ref()
+            .and_then(|s| s.pod_ip.clone())
+            .unwrap_or_else(|| target.pod_ip.to_string());
+        if let Some(action) = &probe.http_get {
+            return match HttpGetRequest::new(action, &pod_ip, &target.container) {
+                Ok(request) => wasmpod_probe::http_get(&request, timeout).await,
+                Err(error) => errored(error),
+            };
+        }
+        if let Some(action) = &probe.tcp_socket {
+            let host = action.host.clone().unwrap_or(pod_ip);
+            return match wasmpod_probe::resolve_port(&action.port, &target.container) {
+                Ok(port) => wasmpod_probe::tcp_socket(&host, port, timeout).await,
+                Err(error) => errored(error),
+            };
+        }
+        if probe.exec.is_some() {
+            return errored("exec probes are not supported by this wasmpod version yet".into());
+        }
+        if probe.grpc.is_some() {
+            return errored("grpc probes are not supported by this wasmpod version yet".into());
+        }
+        errored("missing probe handler".into())
+    }
+}
+
+fn errored(error: String) -> ProbeOutcome {
+    ProbeOutcome {
+        result: ProbeResult::Unknown,
+        output: String::new(),
+        error: Some(error),
+    }
+}
+
+fn result_word(result: ProbeResult) -> &'static str {
+    match result {
+        ProbeResult::Success => "success",
+        ProbeResult::Warning => "warning",
+        ProbeResult::Failure => "failure",
+        ProbeResult::Unknown => "unknown",
+    }
+}
+
+fn pod_restart_policy(pod: &Pod) -> &str {
+    pod.spec
+        .as_ref()
+        .and_then(|s| s.restart_policy.as_deref())
+        .unwrap_or("Always")
+}
