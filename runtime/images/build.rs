@@ -147,6 +147,9 @@ fn build_guests(guests: &Path, target_dir: &Path) -> Vec<PathBuf> {
 
 /// Copies the components next to the generated source so that `include_bytes!` never reads
 /// a file another build could be rewriting.
+/// Guests every fresh image store holds.
+const SEEDED_IMAGES: &[&str] = &["health_image", "httpd"];
+
 fn write_embedding(out_dir: &Path, components: &[PathBuf]) {
     let mut source = String::from("static BUILTIN_IMAGES: &[(&str, &[u8])] = &[\n");
     for component in components {
@@ -154,6 +157,13 @@ fn write_embedding(out_dir: &Path, components: &[PathBuf]) {
             .file_stem()
             .and_then(|stem| stem.to_str())
             .unwrap_or_else(|| fail(&format!("odd artifact name {}", component.display())));
+        // Only the seed images are embedded; other guests (test guests) stay build artifacts.
+        if !SEEDED_IMAGES.contains(&stem) {
+            if let Some(dir) = component.parent().and_then(|d| d.to_str()) {
+                println!("cargo:rustc-env=WASMPOD_GUEST_ARTIFACTS={dir}");
+            }
+            continue;
+        }
         let copy = out_dir.join(format!("{stem}.wasm"));
         std::fs::copy(component, &copy).unwrap_or_else(|error| {
             fail(&format!(

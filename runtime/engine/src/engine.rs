@@ -136,7 +136,9 @@ fn write_cache(component: &Component, cache_path: &Path) -> Result<(), LoadError
         std::fs::create_dir_all(dir).map_err(cache_error)?;
     }
     // Write then rename, so a concurrent reader never sees half a file.
-    let tmp = cache_path.with_extension(format!("tmp{}", std::process::id()));
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let unique = NEXT.fetch_add(1, Ordering::Relaxed);
+    let tmp = cache_path.with_extension(format!("tmp{}-{unique}", std::process::id()));
     std::fs::write(&tmp, bytes).map_err(cache_error)?;
     std::fs::rename(&tmp, cache_path).map_err(cache_error)
 }

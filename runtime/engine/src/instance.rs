@@ -202,6 +202,9 @@ fn new_store(image: &Image, config: InstanceConfig, kill_flag: Arc<AtomicBool>) 
     store
 }
 
+/// Lives for one loop turn on the actor's stack; boxing the job would cost an allocation
+/// per request.
+#[allow(clippy::large_enum_variant)]
 enum Next {
     Command(Command),
     Job(Option<Job>),
@@ -295,7 +298,7 @@ impl Actor {
                 return status;
             }
         }
-        let Some(stop) = self.image.inner.shutdown.clone() else {
+        let Some(stop) = self.image.inner.shutdown else {
             return ExitStatus::terminated_by_default_action();
         };
         let call = async {

@@ -8,3 +8,9 @@ include!(concat!(env!("OUT_DIR"), "/builtin_images.rs"));
 pub fn builtin_images() -> &'static [(&'static str, &'static [u8])] {
     BUILTIN_IMAGES
 }
+
+/// Where the guest build put the components that are not seeded (test guests such as
+/// `misbehave`): `guest_artifact("misbehave")` is its `.wasm` file.
+pub fn guest_artifact(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("WASMPOD_GUEST_ARTIFACTS")).join(format!("{name}.wasm"))
+}

@@ -16,7 +16,7 @@ mod store;
 mod toolchain;
 mod wasm_header;
 
-pub use builtin::builtin_images;
+pub use builtin::{builtin_images, guest_artifact};
 pub use error::ImageError;
 pub use go_units::{human_duration, human_size};
 pub use home::{default_home, home_from, HOME_ENV};

@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     #[error("{0}")]
-    Manifest(#[from] wasmpod_manifest::ManifestError),
+    Manifest(Box<wasmpod_manifest::ManifestError>),
     #[error("{0}")]
     Node(#[from] crate::NodeError),
     #[error("{0}")]
@@ -33,6 +33,12 @@ pub enum CliError {
         context: String,
         source: std::io::Error,
     },
+}
+
+impl From<wasmpod_manifest::ManifestError> for CliError {
+    fn from(error: wasmpod_manifest::ManifestError) -> Self {
+        CliError::Manifest(Box::new(error))
+    }
 }
 
 #[derive(Parser)]

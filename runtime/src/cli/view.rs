@@ -76,9 +76,11 @@ pub async fn get(
                 _ => print!("{}", wasmpod_printers::get_events(&events, now)),
             }
         }
-        other => return Err(CliError::Usage(format!(
+        other => {
+            return Err(CliError::Usage(format!(
             "the server doesn't have a resource type \"{other}\" (wasmpod serves pods and events)"
-        ))),
+        )))
+        }
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! This is the library's main entry point: [`Node::new`], [`Node::apply`], then read pods,
 //! events and logs, and [`Node::delete_all`] to stop.
 
+mod admission;
 mod backoff;
 mod container;
 mod listener;
@@ -221,6 +222,7 @@ impl Node {
             pod.metadata.namespace = Some(namespace.clone());
             pod.metadata.uid = Some(uuid::Uuid::new_v4().to_string());
             pod.metadata.creation_timestamp = Some(Time(now));
+            admission::admit(&mut pod);
             if let Some(spec) = pod.spec.as_mut() {
                 spec.node_name = Some(shared.node_name.clone());
             }

@@ -37,8 +37,10 @@ impl PodWorker {
                 )),
             )
         };
-        let sandbox_ready =
-            !terminal && !(self.deleting && self.containers.iter().all(|c| c.running.is_none()));
+        // The "sandbox" (pod IP, listeners) is gone once a terminal or deleted pod has no
+        // running container left.
+        let sandbox_gone = self.deleting && self.containers.iter().all(|c| c.running.is_none());
+        let sandbox_ready = !(terminal || sandbox_gone);
         let wanted = [
             ("PodReadyToStartContainers", sandbox_ready, None, None),
             ("Initialized", true, None, None),

@@ -1,0 +1,486 @@
+//! Container lifecycle through the library, with real guests on loopback: crash back-off,
+//! exit-code mapping for traps/exit/kill/OOM, grace periods, logs across restarts, and
+//! one long-lived instance per container.
+
+mod common;
+
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::{ContainerStatus, Event, Pod};
+use tokio::sync::broadcast::error::RecvError;
+use wasmpod::store::Change;
+use wasmpod::{Node, NodeConfig};
+
+struct TestNode {
+    node: Node,
+    _home: common::Home,
+}
+
+fn node() -> TestNode {
+    let home = common::Home::new();
+    let node = Node::new(NodeConfig::new(home.path().to_path_buf())).expect("node");
+    node.images()
+        .import_file(
+            "misbehave:latest",
+            &wasmpod::images::guest_artifact("misbehave"),
+        )
+        .expect("import the test guest");
+    TestNode { node, _home: home }
+}
+
+fn pod(yaml: &str) -> Pod {
+    wasmpod::manifest::parse("test.yaml", yaml)
+        .expect("valid manifest")
+        .remove(0)
+}
+
+fn status_of(node: &Node, name: &str) -> Option<ContainerStatus> {
+    node.store()
+        .pod("default", name)?
+        .status?
+        .container_statuses?
+        .into_iter()
+        .next()
+}
+
+/// Waits (on store changes, with a deadline) until `check` holds for the pod's status.
+async fn wait_for_status(
+    node: &Node,
+    name: &str,
+    within: Duration,
+    what: &str,
+    check: impl Fn(&ContainerStatus) -> bool,
+) -> ContainerStatus {
+    let mut changes = node.store().subscribe();
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(status) = status_of(node, name).filter(|s| check(s)) {
+            return status;
+        }
+        match tokio::time::timeout_at(deadline, changes.recv()).await {
+            Ok(Ok(_)) | Ok(Err(RecvError::Lagged(_))) => {}
+            Ok(Err(RecvError::Closed)) => panic!("store closed"),
+            Err(_) => panic!(
+                "timed out after {within:?} waiting for {what}; last status: {:#?}",
+                status_of(node, name)
+            ),
+        }
+    }
+}
+
+fn events(node: &Node, reason: &str) -> Vec<Event> {
+    node.store()
+        .events(Some("default"))
+        .into_iter()
+        .filter(|e| e.reason.as_deref() == Some(reason))
+        .collect()
+}
+
+async fn pod_ip(node: &Node, name: &str) -> String {
+    node.store()
+        .pod("default", name)
+        .unwrap()
+        .status
+        .unwrap()
+        .pod_ip
+        .unwrap()
+}
+
+/// GET on a fresh connection, off the async threads.
+async fn get(address: String, path: &'static str) -> std::io::Result<(u16, String)> {
+    tokio::task::spawn_blocking(move || common::http_get(&address, path))
+        .await
+        .unwrap()
+}
+
+const MISBEHAVE: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: NAME
+spec:
+  restartPolicy: POLICY
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: app
+    image: misbehave:latest
+    imagePullPolicy: Never
+    ports:
+    - containerPort: 8080
+    env:
+    - name: ON_STOP
+      value: ONSTOP
+"#;
+
+fn misbehave(name: &str, policy: &str, on_stop: &str) -> Pod {
+    pod(&MISBEHAVE
+        .replace("NAME", name)
+        .replace("POLICY", policy)
+        .replace("ONSTOP", on_stop))
+}
+
+/// Sends `path` to the running container and waits for the exit it causes.
+async fn crash_with(node: &Node, name: &str, path: &'static str) -> ContainerStatus {
+    wait_for_status(
+        node,
+        name,
+        Duration::from_secs(30),
+        "the container to run",
+        |s| s.state.as_ref().is_some_and(|st| st.running.is_some()),
+    )
+    .await;
+    let address = format!("{}:8080", pod_ip(node, name).await);
+    // The port opens once the instance finished starting.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while get(address.clone(), "/").await.is_err() {
+        assert!(tokio::time::Instant::now() < deadline, "port never opened");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let _ = get(address, path).await;
+    wait_for_status(
+        node,
+        name,
+        Duration::from_secs(30),
+        "the container to exit",
+        |s| {
+            s.state.as_ref().is_some_and(|st| st.terminated.is_some())
+                || s.last_state
+                    .as_ref()
+                    .is_some_and(|st| st.terminated.is_some())
+        },
+    )
+    .await
+}
+
+fn terminated(status: &ContainerStatus) -> (i32, String) {
+    let state = status.state.as_ref().unwrap();
+    let t = state
+        .terminated
+        .clone()
+        .or_else(|| {
+            status
+                .last_state
+                .as_ref()
+                .and_then(|s| s.terminated.clone())
+        })
+        .expect("a termination");
+    (t.exit_code, t.reason.unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn traps_exits_and_kills_map_to_exit_codes() {
+    let t = node();
+    let cases: [(&str, &'static str, i32, &str); 4] = [
+        ("panics", "/panic", 134, "Error"),
+        // WASI 0.2's wasi:cli/exit carries only ok/err, so any non-zero code arrives as 1.
+        ("exits", "/exit/3", 1, "Error"),
+        ("exits-zero", "/exit/0", 0, "Completed"),
+        ("spins", "/spin", 137, "Error"),
+    ];
+    for (name, _, _, _) in cases {
+        t.node
+            .apply(vec![misbehave(name, "Never", "exit:0")])
+            .unwrap();
+    }
+    for (name, path, code, reason) in cases {
+        if path == "/spin" {
+            // A guest spinning in wasm still stops: deletion kills it after the grace period.
+            let node = t.node.clone();
+            let status = wait_for_status(&node, name, Duration::from_secs(30), "running", |s| {
+                s.state.as_ref().is_some_and(|st| st.running.is_some())
+            })
+            .await;
+            assert!(status.state.unwrap().running.is_some());
+            let address = format!("{}:8080", pod_ip(&node, name).await);
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+            while get(address.clone(), "/").await.is_err() {
+                assert!(tokio::time::Instant::now() < deadline);
+            }
+            let spinning = tokio::spawn(get(address, path));
+            // Make sure the guest is inside the loop before asking it to stop.
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let mut changes = node.store().subscribe();
+            let started = std::time::Instant::now();
+            node.delete_pod("default", name, None).unwrap();
+            loop {
+                if let Ok(Change::PodDeleted(pod)) = changes.recv().await {
+                    if pod.metadata.name.as_deref() == Some(name) {
+                        let last = pod.status.unwrap().container_statuses.unwrap().remove(0);
+                        assert_eq!(terminated(&last), (code, reason.to_string()));
+                        break;
+                    }
+                }
+            }
+            // Killed after the 2 s grace period, not before.
+            assert!(
+                started.elapsed() >= Duration::from_secs(2),
+                "{:?}",
+                started.elapsed()
+            );
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "{:?}",
+                started.elapsed()
+            );
+            let answer = spinning.await.unwrap();
+            assert!(answer.is_err() || answer.unwrap().0 == 502);
+            continue;
+        }
+        let status = crash_with(&t.node, name, path).await;
+        assert_eq!(terminated(&status), (code, reason.to_string()), "{name}");
+        // restartPolicy Never: it stays down and the pod is terminal.
+        let pod = t.node.store().pod("default", name).unwrap();
+        let phase = pod.status.unwrap().phase.unwrap();
+        assert_eq!(
+            phase,
+            if code == 0 { "Succeeded" } else { "Failed" },
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_limit_is_an_oom_kill() {
+    let t = node();
+    let mut pod = misbehave("hog", "Never", "exit:0");
+    let container = &mut pod.spec.as_mut().unwrap().containers[0];
+    container.resources = Some(k8s_openapi::api::core::v1::ResourceRequirements {
+        limits: Some(
+            [(
+                "memory".to_string(),
+                k8s_openapi::apimachinery::pkg::api::resource::Quantity("32Mi".into()),
+            )]
+            .into(),
+        ),
+        ..Default::default()
+    });
+    t.node.apply(vec![pod]).unwrap();
+    let status = crash_with(&t.node, "hog", "/alloc").await;
+    assert_eq!(terminated(&status), (137, "OOMKilled".to_string()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crash_loop_backs_off_ten_then_twenty_seconds() {
+    let t = node();
+    let node = &t.node;
+    node.apply(vec![misbehave("crashy", "Always", "exit:0")])
+        .unwrap();
+
+    // First crash: restarted at once.
+    crash_with(node, "crashy", "/exit/1").await;
+    let status = wait_for_status(
+        node,
+        "crashy",
+        Duration::from_secs(10),
+        "the first restart",
+        |s| s.restart_count == 1 && s.state.as_ref().is_some_and(|st| st.running.is_some()),
+    )
+    .await;
+    let first_finish = status
+        .last_state
+        .unwrap()
+        .terminated
+        .unwrap()
+        .finished_at
+        .unwrap()
+        .0;
+    let restarted = status.state.unwrap().running.unwrap().started_at.unwrap().0;
+    assert!(restarted.duration_since(first_finish) < jiff::SignedDuration::from_secs(2));
+
+    // Second crash: CrashLoopBackOff for 10 s.
+    let address = format!("{}:8080", pod_ip(node, "crashy").await);
+    let waiting = loop {
+        let _ = get(address.clone(), "/exit/1").await;
+        let status = wait_for_status(node, "crashy", Duration::from_secs(10), "back-off", |s| {
+            s.state
+                .as_ref()
+                .is_some_and(|st| st.waiting.is_some() || st.running.is_some())
+        })
+        .await;
+        if let Some(waiting) = status.state.as_ref().and_then(|s| s.waiting.clone()) {
+            break (waiting, status);
+        }
+    };
+    let (waiting, status) = waiting;
+    assert_eq!(waiting.reason.as_deref(), Some("CrashLoopBackOff"));
+    let uid = node
+        .store()
+        .pod("default", "crashy")
+        .unwrap()
+        .metadata
+        .uid
+        .unwrap();
+    assert_eq!(
+        waiting.message.unwrap(),
+        format!("back-off 10s restarting failed container=app pod=crashy_default({uid})")
+    );
+    assert_eq!(status.restart_count, 1);
+    let second_finish = status
+        .last_state
+        .unwrap()
+        .terminated
+        .unwrap()
+        .finished_at
+        .unwrap()
+        .0;
+    let backoff_event = events(node, "BackOff");
+    assert_eq!(
+        backoff_event[0].message.as_deref(),
+        Some(
+            format!("Back-off restarting failed container app in pod crashy_default({uid})")
+                .as_str()
+        )
+    );
+    assert_eq!(backoff_event[0].type_.as_deref(), Some("Warning"));
+
+    let status = wait_for_status(
+        node,
+        "crashy",
+        Duration::from_secs(20),
+        "the restart after 10s",
+        |s| s.restart_count == 2 && s.state.as_ref().is_some_and(|st| st.running.is_some()),
+    )
+    .await;
+    let restarted = status.state.unwrap().running.unwrap().started_at.unwrap().0;
+    let waited = restarted.duration_since(second_finish);
+    assert!(
+        waited >= jiff::SignedDuration::from_secs(10)
+            && waited < jiff::SignedDuration::from_secs(12),
+        "{waited:?}"
+    );
+
+    // Third crash: the window doubles.
+    crash_with(node, "crashy", "/exit/1").await;
+    let status = wait_for_status(
+        node,
+        "crashy",
+        Duration::from_secs(10),
+        "the second back-off",
+        |s| {
+            s.state
+                .as_ref()
+                .and_then(|st| st.waiting.as_ref())
+                .is_some_and(|w| w.reason.as_deref() == Some("CrashLoopBackOff"))
+        },
+    )
+    .await;
+    let message = status.state.unwrap().waiting.unwrap().message.unwrap();
+    assert!(
+        message.starts_with("back-off 20s restarting failed container=app"),
+        "{message}"
+    );
+    let pod = node.store().pod("default", "crashy").unwrap();
+    let table = wasmpod::printers::get_pods(&[pod], node.clock().now(), false);
+    assert!(table.contains("0/1     CrashLoopBackOff   2 ("), "{table}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_long_lived_instance_per_container_fresh_after_restart() {
+    let t = node();
+    let node = &t.node;
+    node.apply(vec![pod(r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: counter
+spec:
+  containers:
+  - name: app
+    image: health_image:latest
+    ports:
+    - containerPort: 8080
+"#)])
+        .unwrap();
+    wait_for_status(node, "counter", Duration::from_secs(30), "running", |s| {
+        s.ready
+    })
+    .await;
+    let address = format!("{}:8080", pod_ip(node, "counter").await);
+    let mut statuses = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while statuses.is_empty() {
+        if let Ok((status, body)) = get(address.clone(), "/").await {
+            assert_eq!(body, "You've hit counter\n");
+            statuses.push(status);
+        }
+        assert!(tokio::time::Instant::now() < deadline);
+    }
+    for _ in 0..4 {
+        statuses.push(get(address.clone(), "/").await.unwrap().0);
+    }
+    assert_eq!(statuses, [200, 200, 200, 500, 500]);
+    let (_, body) = get(address.clone(), "/").await.unwrap();
+    assert_eq!(body, "I'm not well. Please restart me!");
+
+    let logs = node.logs("default", "counter", None).unwrap();
+    let lines = logs.lines(false).unwrap();
+    assert_eq!(lines[0].text, "server starting...");
+    assert_eq!(lines.len(), 7);
+    assert!(lines[1].text.starts_with("Received request from 127."));
+
+    // Deleting stops the guest: no shutdown export → 143, and the port closes.
+    node.delete_all(None).await;
+    assert!(get(address, "/").await.is_err());
+    let killing = events(node, "Killing");
+    assert_eq!(
+        killing[0].message.as_deref(),
+        Some("Stopping container app")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_waits_for_the_guest_then_kills_after_the_grace_period() {
+    let t = node();
+    let node = &t.node;
+    // The guest's shutdown handler never returns: killed after the pod's 2 s grace period.
+    node.apply(vec![misbehave("stubborn", "Always", "spin")])
+        .unwrap();
+    wait_for_status(node, "stubborn", Duration::from_secs(30), "running", |s| {
+        s.ready
+    })
+    .await;
+    let mut changes = node.store().subscribe();
+    let started = std::time::Instant::now();
+    node.delete_pod("default", "stubborn", None).unwrap();
+    let last = loop {
+        if let Ok(Change::PodDeleted(pod)) = changes.recv().await {
+            break pod.status.unwrap().container_statuses.unwrap().remove(0);
+        }
+    };
+    assert_eq!(terminated(&last), (137, "Error".to_string()));
+    assert!(started.elapsed() >= Duration::from_secs(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_keep_partial_lines_and_the_previous_instance() {
+    let t = node();
+    let node = &t.node;
+    node.apply(vec![misbehave("chatty", "Always", "exit:0")])
+        .unwrap();
+    wait_for_status(node, "chatty", Duration::from_secs(30), "running", |s| {
+        s.ready
+    })
+    .await;
+    let address = format!("{}:8080", pod_ip(node, "chatty").await);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while get(address.clone(), "/log").await.is_err() {
+        assert!(tokio::time::Instant::now() < deadline);
+    }
+    crash_with(node, "chatty", "/exit/2").await;
+    wait_for_status(node, "chatty", Duration::from_secs(10), "restart", |s| {
+        s.restart_count == 1
+    })
+    .await;
+    let logs = node.logs("default", "chatty", None).unwrap();
+    let previous: Vec<String> = logs
+        .lines(true)
+        .unwrap()
+        .into_iter()
+        .map(|l| l.text)
+        .collect();
+    assert!(previous.contains(&"to stdout".to_string()), "{previous:?}");
+    assert!(
+        previous.contains(&"partial stderr line".to_string()),
+        "{previous:?}"
+    );
+}
