@@ -484,3 +484,42 @@ async fn logs_keep_partial_lines_and_the_previous_instance() {
         "{previous:?}"
     );
 }
+
+#[test]
+fn compiled_code_is_cached_by_digest_and_engine() {
+    let home = tempfile::tempdir().unwrap();
+    let store = wasmpod::images::ImageStore::open(home.path()).unwrap();
+    let record = store
+        .resolve("httpd:latest")
+        .unwrap()
+        .expect("built-in image");
+    let cache_dir = store.compile_cache_dir();
+
+    let engine = wasmpod::engine::Engine::new().unwrap();
+    engine
+        .load(&record.digest, &record.path, &cache_dir)
+        .unwrap();
+    let cached = engine.cache_path(&record.digest, &cache_dir);
+    let hex = record.digest.strip_prefix("sha256:").unwrap();
+    assert!(cached
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .starts_with(hex));
+    let written = std::fs::metadata(&cached)
+        .expect("cache file")
+        .modified()
+        .unwrap();
+
+    // A second engine (a second wasmpod start) loads the cached code instead of compiling.
+    let again = wasmpod::engine::Engine::new().unwrap();
+    again
+        .load(&record.digest, &record.path, &cache_dir)
+        .unwrap();
+    assert_eq!(
+        std::fs::metadata(&cached).unwrap().modified().unwrap(),
+        written
+    );
+    assert_eq!(std::fs::read_dir(&cache_dir).unwrap().count(), 1);
+}

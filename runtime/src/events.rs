@@ -299,3 +299,168 @@ impl Correlator {
         format!("{object}.{nanos:x}")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::{Clock, Sleep};
+    use std::sync::Mutex as StdMutex;
+
+    /// A clock the test moves by hand.
+    struct ManualClock(StdMutex<Timestamp>);
+
+    impl ManualClock {
+        fn advance(&self, seconds: i64) {
+            let mut now = self.0.lock().unwrap();
+            *now = now
+                .checked_add(jiff::SignedDuration::from_secs(seconds))
+                .unwrap();
+        }
+    }
+
+    impl Clock for ManualClock {
+        fn now(&self) -> Timestamp {
+            *self.0.lock().unwrap()
+        }
+        fn sleep_until(&self, _deadline: Timestamp) -> Sleep {
+            Box::pin(std::future::pending())
+        }
+    }
+
+    fn recorder() -> (EventRecorder, Arc<ObjectStore>, Arc<ManualClock>) {
+        let store = Arc::new(ObjectStore::new());
+        let clock = Arc::new(ManualClock(StdMutex::new(
+            "2026-07-06T10:00:00Z".parse().unwrap(),
+        )));
+        let recorder = EventRecorder::new(store.clone(), clock.clone(), "node-1".into());
+        (recorder, store, clock)
+    }
+
+    fn pod() -> ObjectRef {
+        ObjectRef {
+            namespace: "default".into(),
+            name: "health1".into(),
+            uid: "uid-1".into(),
+            field_path: None,
+        }
+    }
+
+    #[test]
+    fn identical_events_are_counted_into_one_object() {
+        let (recorder, store, clock) = recorder();
+        let container = pod().container("health1");
+        for _ in 0..3 {
+            recorder.kubelet(
+                &container,
+                EventType::Warning,
+                "Unhealthy",
+                "Liveness probe failed: x",
+            );
+            clock.advance(10);
+        }
+        recorder.kubelet(
+            &container,
+            EventType::Normal,
+            "Killing",
+            "Container health1 failed liveness probe, will be restarted",
+        );
+        let events = store.events(Some("default"));
+        assert_eq!(events.len(), 2);
+        let unhealthy = events
+            .iter()
+            .find(|e| e.reason.as_deref() == Some("Unhealthy"))
+            .unwrap();
+        assert_eq!(unhealthy.count, Some(3));
+        assert_eq!(
+            unhealthy.first_timestamp.as_ref().unwrap().0.to_string(),
+            "2026-07-06T10:00:00Z"
+        );
+        assert_eq!(
+            unhealthy.last_timestamp.as_ref().unwrap().0.to_string(),
+            "2026-07-06T10:00:20Z"
+        );
+        assert_eq!(
+            unhealthy.involved_object.field_path.as_deref(),
+            Some("spec.containers{health1}")
+        );
+        assert_eq!(
+            unhealthy.source.as_ref().unwrap().component.as_deref(),
+            Some("kubelet")
+        );
+        assert!(unhealthy
+            .metadata
+            .name
+            .as_deref()
+            .unwrap()
+            .starts_with("health1."));
+    }
+
+    #[test]
+    fn the_tenth_distinct_message_is_combined() {
+        let (recorder, store, clock) = recorder();
+        for i in 0..12 {
+            recorder.kubelet(
+                &pod(),
+                EventType::Normal,
+                "Pulled",
+                format!("Successfully pulled image in {i}ms"),
+            );
+            clock.advance(1);
+        }
+        let events = store.events(Some("default"));
+        let combined: Vec<_> = events
+            .iter()
+            .filter(|e| {
+                e.message
+                    .as_deref()
+                    .unwrap()
+                    .starts_with("(combined from similar events): ")
+            })
+            .collect();
+        assert_eq!(
+            events.len() - combined.len(),
+            9,
+            "the first nine stand alone"
+        );
+        assert_eq!(combined.len(), 1);
+        assert_eq!(combined[0].count, Some(3));
+        assert_eq!(
+            combined[0].message.as_deref(),
+            Some("(combined from similar events): Successfully pulled image in 11ms")
+        );
+    }
+
+    #[test]
+    fn a_burst_of_25_then_one_every_five_minutes() {
+        let (recorder, store, clock) = recorder();
+        for _ in 0..30 {
+            recorder.kubelet(
+                &pod(),
+                EventType::Warning,
+                "BackOff",
+                "Back-off restarting failed container",
+            );
+        }
+        let count = |store: &ObjectStore| store.events(None)[0].count.unwrap();
+        assert_eq!(count(&store), 25);
+        clock.advance(299);
+        recorder.kubelet(
+            &pod(),
+            EventType::Warning,
+            "BackOff",
+            "Back-off restarting failed container",
+        );
+        assert_eq!(count(&store), 25);
+        clock.advance(2);
+        recorder.kubelet(
+            &pod(),
+            EventType::Warning,
+            "BackOff",
+            "Back-off restarting failed container",
+        );
+        assert_eq!(count(&store), 26);
+        // Normal events have their own bucket.
+        recorder.kubelet(&pod(), EventType::Normal, "Pulled", "x");
+        assert_eq!(store.events(None).len(), 2);
+    }
+}

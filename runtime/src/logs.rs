@@ -49,6 +49,28 @@ struct State {
     partial: [Vec<u8>; 2],
     /// Instances seen so far; `follow` readers stop when it changes.
     generation: u64,
+    /// Whether the current instance is still running (more lines may come).
+    running: bool,
+}
+
+/// New lines of one instance, for `logs -f`.
+pub struct LogFeed {
+    generation: u64,
+    receiver: broadcast::Receiver<(u64, Option<LogLine>)>,
+}
+
+impl LogFeed {
+    /// The next line, or `None` once the instance has ended.
+    pub async fn next(&mut self) -> Option<LogLine> {
+        loop {
+            match self.receiver.recv().await {
+                Ok((generation, Some(line))) if generation == self.generation => return Some(line),
+                Ok((generation, _)) if generation < self.generation => continue,
+                Ok(_) | Err(broadcast::error::RecvError::Closed) => return None,
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+            }
+        }
+    }
 }
 
 /// The logs of one container across its restarts.
@@ -82,12 +104,14 @@ impl ContainerLogs {
             state.previous = Some(std::mem::take(&mut state.current));
         }
         state.generation += 1;
+        state.running = true;
     }
 
     /// The instance ended: an unterminated last line is still a line.
     pub fn end_instance(&self) {
         let mut state = self.lock();
         self.flush_partial(&mut state);
+        state.running = false;
         let _ = self.feed.send((state.generation, None));
     }
 
@@ -124,23 +148,15 @@ impl ContainerLogs {
         Some(log.lines.iter().cloned().collect())
     }
 
-    /// Lines of the current instance plus a feed of the ones that follow, atomically. The
-    /// feed carries `None` when that instance ends.
-    #[allow(clippy::type_complexity)]
-    pub fn follow(
-        &self,
-    ) -> (
-        Vec<LogLine>,
-        u64,
-        broadcast::Receiver<(u64, Option<LogLine>)>,
-    ) {
+    /// Lines of the current instance plus, while it runs, a feed of the ones that follow
+    /// (taken atomically). The feed carries `None` when that instance ends.
+    pub fn follow(&self) -> (Vec<LogLine>, Option<LogFeed>) {
         let state = self.lock();
-        let feed = self.feed.subscribe();
-        (
-            state.current.lines.iter().cloned().collect(),
-            state.generation,
-            feed,
-        )
+        let feed = state.running.then(|| LogFeed {
+            generation: state.generation,
+            receiver: self.feed.subscribe(),
+        });
+        (state.current.lines.iter().cloned().collect(), feed)
     }
 
     pub fn sink(self: &Arc<Self>) -> Arc<dyn LogSink> {

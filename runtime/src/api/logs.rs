@@ -7,7 +7,6 @@ use bytes::Bytes;
 use http::{Response, StatusCode};
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::Frame;
-use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::StreamExt;
@@ -91,24 +90,18 @@ pub(super) async fn pod_log(
         return Response::new(full(text));
     }
 
-    let (lines, generation, mut feed) = logs.follow();
+    let (lines, feed) = logs.follow();
     let (tx, rx) = mpsc::channel::<String>(64);
     let backlog: String = keep(lines).iter().map(|l| query.format(l)).collect();
     tokio::spawn(async move {
         if !backlog.is_empty() && tx.send(backlog).await.is_err() {
             return;
         }
-        loop {
-            match feed.recv().await {
-                Ok((g, Some(line))) if g == generation => {
-                    if tx.send(query.format(&line)).await.is_err() {
-                        return;
-                    }
-                }
-                // This instance ended (or a newer one started): the stream ends, as
-                // `kubectl logs -f` does when the container exits.
-                Ok(_) | Err(RecvError::Closed) => return,
-                Err(RecvError::Lagged(_)) => continue,
+        // The stream ends with the instance, as `kubectl logs -f` does when the container exits.
+        let Some(mut feed) = feed else { return };
+        while let Some(line) = feed.next().await {
+            if tx.send(query.format(&line)).await.is_err() {
+                return;
             }
         }
     });
