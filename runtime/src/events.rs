@@ -138,29 +138,18 @@ impl EventRecorder {
     /// through events.k8s.io) has an eventTime and no first/last timestamps.
     pub fn scheduled(&self, object: &ObjectRef) {
         let now = self.clock.now();
-        let mut state = self.lock();
-        let name = state.unique_name(&object.name, now);
-        drop(state);
+        let name = self.lock().unique_name(&object.name, now);
+        let message = format!(
+            "Successfully assigned {}/{} to {}",
+            object.namespace, object.name, self.node_name
+        );
         let event = Event {
-            metadata: ObjectMeta {
-                name: Some(name),
-                namespace: Some(object.namespace.clone()),
-                creation_timestamp: Some(Time(now)),
-                ..Default::default()
-            },
-            involved_object: object.to_api(),
-            reason: Some("Scheduled".into()),
-            message: Some(format!(
-                "Successfully assigned {}/{} to {}",
-                object.namespace, object.name, self.node_name
-            )),
-            type_: Some("Normal".into()),
             event_time: Some(MicroTime(now)),
             action: Some("Binding".into()),
             reporting_component: Some("default-scheduler".into()),
             reporting_instance: Some(format!("default-scheduler-{}", self.node_name)),
             source: Some(EventSource::default()),
-            ..Default::default()
+            ..new_event(object, name, now, EventType::Normal, "Scheduled", message)
         };
         self.store.put_event(event);
     }
@@ -266,16 +255,6 @@ impl EventRecorder {
             .insert(dedup_key, (object.namespace.clone(), name.clone()));
         drop(state);
         let event = Event {
-            metadata: ObjectMeta {
-                name: Some(name),
-                namespace: Some(object.namespace.clone()),
-                creation_timestamp: Some(Time(now)),
-                ..Default::default()
-            },
-            involved_object: object.to_api(),
-            reason: Some(reason.to_string()),
-            message: Some(message),
-            type_: Some(event_type.as_str().into()),
             count: Some(1),
             first_timestamp: Some(Time(now)),
             last_timestamp: Some(Time(now)),
@@ -285,9 +264,33 @@ impl EventRecorder {
             }),
             reporting_component: Some(component.to_string()),
             reporting_instance: Some(self.node_name.clone()),
-            ..Default::default()
+            ..new_event(object, name, now, event_type, reason, message)
         };
         self.store.put_event(event);
+    }
+}
+
+/// The fields every event has, whoever reports it.
+fn new_event(
+    object: &ObjectRef,
+    name: String,
+    now: Timestamp,
+    event_type: EventType,
+    reason: &str,
+    message: String,
+) -> Event {
+    Event {
+        metadata: ObjectMeta {
+            name: Some(name),
+            namespace: Some(object.namespace.clone()),
+            creation_timestamp: Some(Time(now)),
+            ..Default::default()
+        },
+        involved_object: object.to_api(),
+        reason: Some(reason.to_string()),
+        message: Some(message),
+        type_: Some(event_type.as_str().into()),
+        ..Default::default()
     }
 }
 

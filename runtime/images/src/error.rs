@@ -1,8 +1,8 @@
 use std::path::PathBuf;
 use std::process::ExitStatus;
 
-use crate::reference::ReferenceError;
 use crate::toolchain::TARGET_MISSING_MESSAGE;
+use wasmpod_reference::ReferenceError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {

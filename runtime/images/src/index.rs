@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ImageError;
-use crate::reference_grammar::is_lower_hex;
+use wasmpod_reference::is_lower_hex;
 
 const SCHEMA_VERSION: u32 = 1;
 

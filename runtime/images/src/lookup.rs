@@ -4,8 +4,8 @@
 
 use crate::error::ImageError;
 use crate::index::Index;
-use crate::reference::Reference;
-use crate::reference_grammar::{is_full_hex_identifier, is_lower_hex};
+use wasmpod_reference::Reference;
+use wasmpod_reference::{is_full_hex_identifier, is_lower_hex};
 
 const DIGEST_PREFIX: &str = "sha256:";
 const HEX_DIGEST_LEN: usize = 64;

@@ -9,8 +9,8 @@ use crate::builtin::builtin_images;
 use crate::error::ImageError;
 use crate::index::{write_atomically, Index, IndexEntry, IndexFile, IndexLock};
 use crate::lookup::Lookup;
-use crate::reference::Reference;
 use crate::wasm_header::ensure_component;
+use wasmpod_reference::Reference;
 
 const SHORT_ID_LEN: usize = 12;
 

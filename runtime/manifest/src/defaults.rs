@@ -9,7 +9,7 @@ use k8s_openapi::api::core::v1::{
     Container, HTTPGetAction, ObjectFieldSelector, Pod, PodSecurityContext, PodSpec, Probe, Volume,
 };
 
-use crate::image_ref::default_image_pull_policy;
+use wasmpod_reference::default_image_pull_policy;
 
 pub const DEFAULT_NAMESPACE: &str = "default";
 pub const DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS: i64 = 30;

@@ -16,7 +16,6 @@ mod documents;
 mod error;
 mod field_error;
 mod go_compat;
-mod image_ref;
 mod load;
 mod unknown_fields;
 mod validation;
@@ -27,9 +26,9 @@ pub use defaults::{
 };
 pub use error::{DocumentLocation, ManifestError, ObjectRef};
 pub use field_error::{aggregate_message, FieldError, FieldErrorKind, FieldValue};
-pub use image_ref::{default_image_pull_policy, parse_image_reference, ImageReference};
 pub use load::{load_paths, parse, parse_located, LocatedPod, STDIN_PATH, STDIN_SOURCE_NAME};
 pub use validation::validate;
+pub use wasmpod_reference::default_image_pull_policy;
 
 /// Object kinds (all `apiVersion: v1`) that manifests may contain.
 pub const SUPPORTED_KINDS: &[&str] = &["Pod"];

@@ -164,11 +164,11 @@ pub(crate) fn validate_digest(digest: &str) -> Result<(), ReferenceError> {
 }
 
 /// `anchoredIdentifierRegexp`: a bare 64-character image ID is never a repository name.
-pub(crate) fn is_full_hex_identifier(input: &str) -> bool {
+pub fn is_full_hex_identifier(input: &str) -> bool {
     input.len() == 64 && is_lower_hex(input)
 }
 
-pub(crate) fn is_lower_hex(text: &str) -> bool {
+pub fn is_lower_hex(text: &str) -> bool {
     text.bytes()
         .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }

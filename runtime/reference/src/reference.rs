@@ -6,7 +6,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::reference_grammar::{
+use crate::grammar::{
     is_domain_and_port, is_full_hex_identifier, is_path_component, split_reference, validate_digest,
 };
 
