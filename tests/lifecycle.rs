@@ -384,6 +384,7 @@ kind: Pod
 metadata:
   name: counter
 spec:
+  terminationGracePeriodSeconds: 2
   containers:
   - name: app
     image: health_image:latest
@@ -418,8 +419,16 @@ spec:
     assert_eq!(lines.len(), 7);
     assert!(lines[1].text.starts_with("Received request from 127."));
 
-    // Deleting stops the guest: no shutdown export → 143, and the port closes.
+    // Deleting stops the guest: without a shutdown export it is killed after the grace
+    // period (137), and the port closes.
+    let mut changes = node.store().subscribe();
     node.delete_all(None).await;
+    let last = loop {
+        if let Ok(Change::PodDeleted(pod)) = changes.recv().await {
+            break pod.status.unwrap().container_statuses.unwrap().remove(0);
+        }
+    };
+    assert_eq!(terminated(&last), (137, "Error".to_string()));
     assert!(get(address, "/").await.is_err());
     let killing = events(node, "Killing");
     assert_eq!(

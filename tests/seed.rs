@@ -14,6 +14,7 @@ kind: Pod
 metadata:
   name: health1
 spec:
+  terminationGracePeriodSeconds: 2
   containers:
   - image: huqianakls/health_image:latest
     name: health1
@@ -47,8 +48,18 @@ fn health1_is_probed_fails_and_restarts_like_the_tutorial() {
     });
     let status = container_status(&pod);
     assert_eq!(status["lastState"]["terminated"]["reason"], "Error");
-    // No `shutdown` export: a stop ends the guest like SIGTERM's default action.
-    assert_eq!(status["lastState"]["terminated"]["exitCode"], 143);
+    // No `shutdown` export: like a PID 1 without a SIGTERM handler, killed after the grace period.
+    assert_eq!(status["lastState"]["terminated"]["exitCode"], 137);
+    let last = &status["lastState"]["terminated"];
+    let lived = |field: &str| {
+        last[field]
+            .as_str()
+            .unwrap()
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+    };
+    let grace = lived("finishedAt").duration_since(lived("startedAt"));
+    assert!(grace >= jiff::SignedDuration::from_secs(2), "{last}");
     assert_eq!(status["image"], "docker.io/huqianakls/health_image:latest");
     assert!(status["imageID"]
         .as_str()
@@ -97,7 +108,7 @@ fn health1_is_probed_fails_and_restarts_like_the_tutorial() {
         "Status:           Running\n",
         "    Image:          huqianakls/health_image:latest\n",
         "    Port:           8080/TCP\n",
-        "    Last State:     Terminated\n      Reason:       Error\n      Exit Code:    143\n",
+        "    Last State:     Terminated\n      Reason:       Error\n      Exit Code:    137\n",
         "    Liveness:       http-get http://:8080/ delay=0s timeout=1s period=1s #success=1 #failure=3\n",
         "  Type     Reason     Age",
         "Liveness probe failed: HTTP probe failed with statuscode: 500\n",
@@ -207,6 +218,26 @@ fn health2_probe_is_refused_and_httpd_exits_cleanly() {
     assert!(
         previous.contains("caught SIGTERM, shutting down"),
         "{previous}"
+    );
+
+    // `wasmpod delete pod` takes the same path as the end of `run`: Killing, stop, gone.
+    wait_until(Duration::from_secs(30), "health2 running again", || {
+        home.pod("health2")
+            .filter(|pod| container_status(pod)["state"]["running"].is_object())
+    });
+    let (code, out, err) = home.exec(&["delete", "pod", "health2"]);
+    assert_eq!(
+        (code, out.as_str()),
+        (0, "pod \"health2\" deleted\n"),
+        "{err}"
+    );
+    assert!(home.pod("health2").is_none());
+    let (code, _, err) = home.exec(&["get", "pods", "health2"]);
+    assert_eq!(code, 1);
+    assert!(err.contains(r#"pods "health2" not found"#), "{err}");
+    run.wait_for_output(
+        "Killing     pod/health2   Stopping container health2",
+        Duration::from_secs(5),
     );
 
     let (code, _, _) = run.terminate();

@@ -4,8 +4,7 @@
 //! |-------------------------------------------------|-----------|-------------|
 //! | `wasi:cli/exit` with code n                     | n         | Completed if 0, else Error |
 //! | `shutdown.stop()` returned n                    | n         | Completed if 0, else Error |
-//! | stopped, guest exports no `shutdown` (SIGTERM default action) | 143 | Error |
-//! | killed (grace period over, or an explicit kill) | 137       | Error       |
+//! | killed (grace period over: the guest has no `shutdown` export, or it did not return) | 137 | Error |
 //! | memory limit exceeded                           | 137       | OOMKilled   |
 //! | panic (`unreachable` trap, like abort/SIGABRT)  | 134       | Error       |
 //! | any other trap (like SIGSEGV)                   | 139       | Error       |
@@ -54,10 +53,6 @@ impl ExitStatus {
 
     pub fn killed() -> Self {
         ExitStatus::exited(137)
-    }
-
-    pub fn terminated_by_default_action() -> Self {
-        ExitStatus::exited(143)
     }
 
     pub fn oom_killed() -> Self {

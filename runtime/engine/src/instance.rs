@@ -133,8 +133,9 @@ impl Instance {
         })
     }
 
-    /// Asks the guest to stop (the kubelet's SIGTERM): no new requests, queued and in-flight
-    /// ones finish, then `shutdown.stop()` decides the exit code (143 without it).
+    /// Asks the guest to stop (the kubelet's SIGTERM): queued and in-flight requests finish,
+    /// then `shutdown.stop()` decides the exit code. A guest without that export does not
+    /// notice, and ends only with [`Instance::kill`] (137).
     pub fn stop(&self) {
         self.control.send_if_modified(|command| {
             let changed = *command == Command::Run;
@@ -285,22 +286,37 @@ impl Actor {
         }
     }
 
-    /// Finishes what was queued, then lets the guest decide its exit code.
+    /// With a `shutdown` export: finishes what was queued, then lets the guest decide its
+    /// exit code. Without one the guest cannot notice the request, like a PID 1 without a
+    /// SIGTERM handler: it keeps serving (the host no longer accepts new connections) until
+    /// the kill at the end of the grace period.
     async fn stop(
         &mut self,
         store: &mut Store<Ctx>,
         proxy: &Proxy,
         instance: wasmtime::component::Instance,
     ) -> ExitStatus {
+        let Some(stop) = self.image.inner.shutdown else {
+            loop {
+                let next = tokio::select! {
+                    biased;
+                    _ = wait_for_command(&mut self.control, |c| c == Command::Kill) => None,
+                    job = self.jobs.recv() => job,
+                };
+                let Some(job) = next else {
+                    return ExitStatus::killed();
+                };
+                if let Err(status) = self.serve(store, proxy, job).await {
+                    return status;
+                }
+            }
+        };
         self.jobs.close();
         while let Some(job) = self.jobs.recv().await {
             if let Err(status) = self.serve(store, proxy, job).await {
                 return status;
             }
         }
-        let Some(stop) = self.image.inner.shutdown else {
-            return ExitStatus::terminated_by_default_action();
-        };
         let call = async {
             let stop = instance.get_typed_func::<(), (u8,)>(&mut *store, &stop)?;
             let (code,) = stop.call_async(&mut *store, ()).await?;

@@ -86,6 +86,20 @@ enum Command {
         #[arg(short = 'n', long = "namespace", default_value = "default")]
         namespace: String,
     },
+    /// Delete a pod gracefully, as `kubectl delete pod` does (waits until it is gone).
+    Delete {
+        /// `pod` (`pods`, `po`).
+        resource: String,
+        name: String,
+        #[arg(short = 'n', long = "namespace", default_value = "default")]
+        namespace: String,
+        /// Seconds the containers get to stop (default: the pod's terminationGracePeriodSeconds).
+        #[arg(long = "grace-period")]
+        grace_period: Option<i64>,
+        /// Return once the deletion is requested instead of waiting for the pod to be gone.
+        #[arg(long = "wait", default_value_t = true, action = clap::ArgAction::Set)]
+        wait: bool,
+    },
     /// Print a container's logs.
     Logs {
         pod: String,
@@ -150,6 +164,16 @@ pub fn main() -> i32 {
             } => {
                 let client = view::connect(cli.server, &home)?;
                 view::describe(&client, &resource, &name, &namespace).await
+            }
+            Command::Delete {
+                resource,
+                name,
+                namespace,
+                grace_period,
+                wait,
+            } => {
+                let client = view::connect(cli.server, &home)?;
+                view::delete(&client, &resource, &name, &namespace, grace_period, wait).await
             }
             Command::Logs {
                 pod,

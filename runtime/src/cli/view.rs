@@ -147,6 +147,36 @@ pub async fn describe(
     Ok(())
 }
 
+pub async fn delete(
+    client: &ApiClient,
+    resource: &str,
+    name: &str,
+    namespace: &str,
+    grace_period: Option<i64>,
+    wait: bool,
+) -> Result<(), CliError> {
+    if !matches!(resource, "pod" | "pods" | "po") {
+        return Err(CliError::Usage(format!(
+            "the server doesn't have a resource type \"{resource}\" (wasmpod deletes pods)"
+        )));
+    }
+    let path = format!("/api/v1/namespaces/{namespace}/pods/{name}");
+    let query = grace_period
+        .map(|g| format!("?gracePeriodSeconds={g}"))
+        .unwrap_or_default();
+    client
+        .call_json("DELETE", &format!("{path}{query}"))
+        .await?;
+    println!("pod \"{name}\" deleted");
+    if wait {
+        // Like kubectl: return once the object is gone.
+        while client.get_json(&path).await.is_ok() {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+    Ok(())
+}
+
 pub struct LogOptions {
     pub container: Option<String>,
     pub previous: bool,
