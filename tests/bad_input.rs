@@ -173,7 +173,7 @@ fn non_components_are_refused_and_non_http_components_fail_to_create() {
     );
     let run = home.run(&[manifest.to_str().unwrap()]);
     run.wait_for_output(
-        "exports no wasi:http/incoming-handler",
+        "exports neither wasi:http/incoming-handler nor wasi:cli/run",
         Duration::from_secs(30),
     );
     let pod = home.pod("empty").unwrap();

@@ -6,92 +6,10 @@ mod common;
 
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::{ContainerStatus, Event, Pod};
-use tokio::sync::broadcast::error::RecvError;
+use common::node::{events, get, node, pod, pod_ip, terminated, wait_for_status};
+use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
 use wasmpod::store::Change;
-use wasmpod::{Node, NodeConfig};
-
-struct TestNode {
-    node: Node,
-    _home: common::Home,
-}
-
-fn node() -> TestNode {
-    let home = common::Home::new();
-    let node = Node::new(NodeConfig::new(home.path().to_path_buf())).expect("node");
-    node.images()
-        .import_file(
-            "misbehave:latest",
-            &wasmpod::images::guest_artifact("misbehave"),
-        )
-        .expect("import the test guest");
-    TestNode { node, _home: home }
-}
-
-fn pod(yaml: &str) -> Pod {
-    wasmpod::manifest::parse("test.yaml", yaml)
-        .expect("valid manifest")
-        .remove(0)
-}
-
-fn status_of(node: &Node, name: &str) -> Option<ContainerStatus> {
-    node.store()
-        .pod("default", name)?
-        .status?
-        .container_statuses?
-        .into_iter()
-        .next()
-}
-
-/// Waits (on store changes, with a deadline) until `check` holds for the pod's status.
-async fn wait_for_status(
-    node: &Node,
-    name: &str,
-    within: Duration,
-    what: &str,
-    check: impl Fn(&ContainerStatus) -> bool,
-) -> ContainerStatus {
-    let mut changes = node.store().subscribe();
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
-        if let Some(status) = status_of(node, name).filter(|s| check(s)) {
-            return status;
-        }
-        match tokio::time::timeout_at(deadline, changes.recv()).await {
-            Ok(Ok(_)) | Ok(Err(RecvError::Lagged(_))) => {}
-            Ok(Err(RecvError::Closed)) => panic!("store closed"),
-            Err(_) => panic!(
-                "timed out after {within:?} waiting for {what}; last status: {:#?}",
-                status_of(node, name)
-            ),
-        }
-    }
-}
-
-fn events(node: &Node, reason: &str) -> Vec<Event> {
-    node.store()
-        .events(Some("default"))
-        .into_iter()
-        .filter(|e| e.reason.as_deref() == Some(reason))
-        .collect()
-}
-
-async fn pod_ip(node: &Node, name: &str) -> String {
-    node.store()
-        .pod("default", name)
-        .unwrap()
-        .status
-        .unwrap()
-        .pod_ip
-        .unwrap()
-}
-
-/// GET on a fresh connection, off the async threads.
-async fn get(address: String, path: &'static str) -> std::io::Result<(u16, String)> {
-    tokio::task::spawn_blocking(move || common::http_get(&address, path))
-        .await
-        .unwrap()
-}
+use wasmpod::Node;
 
 const MISBEHAVE: &str = r#"
 apiVersion: v1
@@ -150,21 +68,6 @@ async fn crash_with(node: &Node, name: &str, path: &'static str) -> ContainerSta
         },
     )
     .await
-}
-
-fn terminated(status: &ContainerStatus) -> (i32, String) {
-    let state = status.state.as_ref().unwrap();
-    let t = state
-        .terminated
-        .clone()
-        .or_else(|| {
-            status
-                .last_state
-                .as_ref()
-                .and_then(|s| s.terminated.clone())
-        })
-        .expect("a termination");
-    (t.exit_code, t.reason.unwrap_or_default())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

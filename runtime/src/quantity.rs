@@ -31,8 +31,29 @@ pub fn parse_bytes(quantity: &str) -> Option<u64> {
     Some((value * multiplier).ceil() as u64)
 }
 
+/// CPU in millicores (`100m` = 100, `1` = 1000, `0.5` = 500), rounded up.
+pub fn parse_millicores(quantity: &str) -> Option<u64> {
+    let quantity = quantity.trim();
+    let (number, scale) = match quantity.strip_suffix('m') {
+        Some(millis) => (millis, 1.0),
+        None => (quantity, 1000.0),
+    };
+    let value: f64 = number.parse().ok()?;
+    (value.is_finite() && value >= 0.0).then(|| (value * scale).ceil() as u64)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn cpu_quantities_in_millicores() {
+        use super::parse_millicores;
+        assert_eq!(parse_millicores("100m"), Some(100));
+        assert_eq!(parse_millicores("1"), Some(1000));
+        assert_eq!(parse_millicores("0.5"), Some(500));
+        assert_eq!(parse_millicores("2.5m"), Some(3));
+        assert_eq!(parse_millicores("fast"), None);
+    }
+
     #[test]
     fn parses_binary_decimal_and_exponent_forms() {
         use super::parse_bytes;

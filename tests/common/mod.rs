@@ -2,6 +2,8 @@
 //! on conditions with deadlines, plain HTTP on loopback.
 #![allow(dead_code)]
 
+pub mod node;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};

@@ -1,18 +1,34 @@
 //! A guest for wasmpod's own tests (not seeded into image stores). Paths:
 //! `/` 200 `ok`; `/panic`; `/exit/N` (wasi:cli/exit); `/spin` (busy loop);
 //! `/alloc` (grows memory until it fails); `/block` (sleeps in a host call for an hour);
-//! `/log` (a line to stdout and a partial line to stderr).
+//! `/log` (a line to stdout and a partial line to stderr); `/healthz` (200, or 503 after
+//! `/sick` until `/heal`); `/work/N` (N million rounds of arithmetic; answers the ms taken).
+//! At start, env `STARTUP_SECONDS` makes it a slow starter (its ports open after that).
 //! On stop, env `ON_STOP` decides: `exit:N` returns N, `spin` never returns.
 
 use wasip2::http::types::{
     Fields, IncomingRequest, OutgoingBody, OutgoingResponse, ResponseOutparam,
 };
 
-wit_bindgen::generate!({ path: "../../wit", world: "shutdown-only" });
+wit_bindgen::generate!({ path: "../../wit", world: "http-container" });
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static SICK: AtomicBool = AtomicBool::new(false);
 export!(Misbehave);
 wasip2::http::proxy::export!(Misbehave);
 
 struct Misbehave;
+
+impl exports::wasmpod::container::startup::Guest for Misbehave {
+    fn start() {
+        if let Some(seconds) = std::env::var("STARTUP_SECONDS").ok().and_then(|s| s.parse::<u64>().ok()) {
+            println!("starting slowly: {seconds}s");
+            wasip2::clocks::monotonic_clock::subscribe_duration(seconds * 1_000_000_000).block();
+        }
+        println!("started");
+    }
+}
 
 impl exports::wasmpod::container::shutdown::Guest for Misbehave {
     fn stop() -> u8 {
@@ -37,8 +53,13 @@ fn spin() -> ! {
 impl wasip2::exports::http::incoming_handler::Guest for Misbehave {
     fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
         let path = request.path_with_query().unwrap_or_default();
+        let mut status = 200;
+        let mut body = b"ok\n".to_vec();
         match path.as_str() {
             "/panic" => panic!("asked to panic"),
+            "/sick" => SICK.store(true, Ordering::Relaxed),
+            "/heal" => SICK.store(false, Ordering::Relaxed),
+            "/healthz" if SICK.load(Ordering::Relaxed) => status = 503,
             "/spin" => spin(),
             "/alloc" => {
                 let mut hoard: Vec<Vec<u8>> = Vec::new();
@@ -58,15 +79,25 @@ impl wasip2::exports::http::incoming_handler::Guest for Misbehave {
                 if let Some(code) = other.strip_prefix("/exit/").and_then(|n| n.parse().ok()) {
                     std::process::exit(code);
                 }
+                if let Some(millions) = other.strip_prefix("/work/").and_then(|n| n.parse::<u64>().ok()) {
+                    let start = wasip2::clocks::monotonic_clock::now();
+                    let mut x: u64 = 1;
+                    for i in 0..millions * 1_000_000 {
+                        x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(i));
+                    }
+                    let elapsed_ms = (wasip2::clocks::monotonic_clock::now() - start) / 1_000_000;
+                    body = format!("{elapsed_ms}\n").into_bytes();
+                }
             }
         }
         let response = OutgoingResponse::new(Fields::new());
-        let body = response.body().expect("body taken once");
+        response.set_status_code(status).expect("valid status");
+        let outgoing = response.body().expect("body taken once");
         ResponseOutparam::set(response_out, Ok(response));
         {
-            let stream = body.write().expect("stream taken once");
-            stream.blocking_write_and_flush(b"ok\n").expect("write");
+            let stream = outgoing.write().expect("stream taken once");
+            stream.blocking_write_and_flush(&body).expect("write");
         }
-        OutgoingBody::finish(body, None).expect("finish");
+        OutgoingBody::finish(outgoing, None).expect("finish");
     }
 }

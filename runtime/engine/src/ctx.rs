@@ -28,6 +28,9 @@ pub(crate) struct Ctx {
     pub(crate) limiter: MemoryLimiter,
     pub(crate) kill: Arc<AtomicBool>,
     pub(crate) hooks: NoOutgoingHttp,
+    pub(crate) cpu: Option<CpuThrottle>,
+    /// Where a command container's binds go (see sockets.rs).
+    pub(crate) pod_ip: Option<std::net::Ipv4Addr>,
 }
 
 impl Ctx {
@@ -105,5 +108,41 @@ impl wasmtime_wasi_http::WasiHttpHooks for NoOutgoingHttp {
         _fut: Box<dyn std::future::Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
     ) -> Box<dyn std::future::Future<Output = OutgoingResult> + Send> {
         Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) })
+    }
+}
+
+/// `resources.limits.cpu` as a token bucket of CPU time: every epoch tick the guest spends
+/// executing wasm costs one tick of tokens, refilled at the limit's rate (100m = 0.1 ms per
+/// ms). In debt, the guest is parked until the bucket is back at zero: throttled, not killed,
+/// and its thread is free for other pods and the probes meanwhile.
+pub(crate) struct CpuThrottle {
+    /// CPU milliseconds granted per wall-clock millisecond.
+    rate: f64,
+    tokens_ms: f64,
+    last: std::time::Instant,
+}
+
+/// At most this much CPU time saved up for a burst (the CFS period).
+const CPU_BURST_MS: f64 = 100.0;
+
+impl CpuThrottle {
+    pub(crate) fn new(millicores: u64) -> Self {
+        let rate = millicores as f64 / 1000.0;
+        CpuThrottle {
+            rate,
+            tokens_ms: CPU_BURST_MS * rate.min(1.0),
+            last: std::time::Instant::now(),
+        }
+    }
+
+    /// Charges one tick of execution; returns how long to park the guest, if at all.
+    pub(crate) fn charge(&mut self, tick: std::time::Duration) -> Option<std::time::Duration> {
+        let now = std::time::Instant::now();
+        let refill = now.duration_since(self.last).as_secs_f64() * 1000.0 * self.rate;
+        self.last = now;
+        self.tokens_ms = (self.tokens_ms + refill).min(CPU_BURST_MS * self.rate.min(1.0));
+        self.tokens_ms -= tick.as_secs_f64() * 1000.0;
+        (self.tokens_ms < 0.0)
+            .then(|| std::time::Duration::from_secs_f64(-self.tokens_ms / self.rate / 1000.0))
     }
 }

@@ -14,7 +14,7 @@ use crate::image::Image;
 
 /// How often the epoch advances: the latency of a kill, and the time slice of a busy guest
 /// before it yields to the other tasks on its thread.
-const EPOCH_TICK: Duration = Duration::from_millis(10);
+pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 #[derive(Clone)]
 pub struct Engine {
@@ -45,6 +45,8 @@ impl Engine {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| LoadError::Engine(e.to_string()))?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
+            .map_err(|e| LoadError::Engine(e.to_string()))?;
+        crate::sockets::add_bind_rewrite(&mut linker)
             .map_err(|e| LoadError::Engine(e.to_string()))?;
 
         let mut hasher = std::collections::hash_map::DefaultHasher::new();

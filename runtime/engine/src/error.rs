@@ -16,7 +16,7 @@ pub enum LoadError {
     Compile(String),
     #[error("the component needs imports wasmpod does not provide: {0}")]
     Link(String),
-    #[error("the component exports no wasi:http/incoming-handler (it exports: {exports}); wasmpod runs wasi:http components")]
+    #[error("the component exports neither wasi:http/incoming-handler nor wasi:cli/run (it exports: {exports}); wasmpod runs wasi:http and command components")]
     NotHttp { exports: String },
     #[error("cannot write the compile cache {path}: {source}")]
     Cache {

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use wasmtime::component::{Component, ComponentExportIndex, InstancePre, Linker};
+use wasmtime_wasi::p2::bindings::CommandIndices;
 use wasmtime_wasi_http::p2::bindings::ProxyIndices;
 
 use crate::ctx::Ctx;
@@ -17,11 +18,26 @@ pub struct Image {
 pub(crate) struct ImageInner {
     pub(crate) engine: wasmtime::Engine,
     pub(crate) pre: InstancePre<Ctx>,
-    pub(crate) proxy: ProxyIndices,
+    pub(crate) entry: Entry,
     pub(crate) startup: Option<ComponentExportIndex>,
     pub(crate) shutdown: Option<ComponentExportIndex>,
 }
 
+/// What the container runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageKind {
+    /// A `wasi:http` handler: the host listens on the container's ports and feeds requests in.
+    Http,
+    /// A program (`wasi:cli/run`): it runs until it returns, listening itself if it wants to.
+    Command,
+}
+
+pub(crate) enum Entry {
+    Http(ProxyIndices),
+    Command(CommandIndices),
+}
+
+const COMMAND_INTERFACE: &str = "wasi:cli/run@0.2";
 const STARTUP_INTERFACE: &str = "wasmpod:container/startup@0.1";
 const SHUTDOWN_INTERFACE: &str = "wasmpod:container/shutdown@0.1";
 const HTTP_HANDLER_INTERFACE: &str = "wasi:http/incoming-handler@0.2";
@@ -37,10 +53,9 @@ impl Image {
             .exports(engine)
             .map(|(name, _)| name.to_string())
             .collect();
-        if !exports
-            .iter()
-            .any(|e| e.starts_with(HTTP_HANDLER_INTERFACE))
-        {
+        let exports_any = |prefix: &str| exports.iter().any(|e| e.starts_with(prefix));
+        let is_http = exports_any(HTTP_HANDLER_INTERFACE);
+        if !is_http && !exports_any(COMMAND_INTERFACE) {
             return Err(LoadError::NotHttp {
                 exports: if exports.is_empty() {
                     "nothing".into()
@@ -52,7 +67,12 @@ impl Image {
         let pre = linker
             .instantiate_pre(&component)
             .map_err(|e| LoadError::Link(format!("{e:#}")))?;
-        let proxy = ProxyIndices::new(&pre).map_err(|e| LoadError::Link(format!("{e:#}")))?;
+        let link_error = |e: wasmtime::Error| LoadError::Link(format!("{e:#}"));
+        let entry = if is_http {
+            Entry::Http(ProxyIndices::new(&pre).map_err(link_error)?)
+        } else {
+            Entry::Command(CommandIndices::new(&pre).map_err(link_error)?)
+        };
         let lifecycle_func = |interface: &str, func: &str| {
             let name = exports.iter().find(|e| e.starts_with(interface))?;
             let instance = component.get_export_index(None, name)?;
@@ -64,11 +84,18 @@ impl Image {
             inner: Arc::new(ImageInner {
                 engine: engine.clone(),
                 pre,
-                proxy,
+                entry,
                 startup,
                 shutdown,
             }),
         })
+    }
+
+    pub fn kind(&self) -> ImageKind {
+        match self.inner.entry {
+            Entry::Http(_) => ImageKind::Http,
+            Entry::Command(_) => ImageKind::Command,
+        }
     }
 
     /// Whether the guest handles stop requests itself (`wasmpod:container/shutdown`).

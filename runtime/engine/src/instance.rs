@@ -20,9 +20,11 @@ use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::bindings::Proxy;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpView};
 
-use crate::ctx::{Ctx, Killed, MemoryLimiter, NoOutgoingHttp};
+use crate::ctx::{CpuThrottle, Ctx, Killed, MemoryLimiter, NoOutgoingHttp};
+use crate::engine::EPOCH_TICK;
 use crate::exit::ExitStatus;
 use crate::image::Image;
+use crate::image::{Entry, ImageKind};
 use crate::logs::{LogPipe, LogSink, LogStream};
 
 /// The body of a response produced by a guest (or by wasmpod on its behalf).
@@ -38,6 +40,10 @@ pub struct InstanceConfig {
     pub args: Vec<String>,
     /// `resources.limits.memory` in bytes: a linear memory growing past it is an OOM kill.
     pub memory_limit: Option<u64>,
+    /// `resources.limits.cpu` in millicores: the guest is throttled to this share of a core.
+    pub cpu_limit_millicores: Option<u64>,
+    /// The pod's IP: a command container may listen on it (binds to 0.0.0.0 land there).
+    pub pod_ip: Option<std::net::Ipv4Addr>,
     pub logs: Arc<dyn LogSink>,
 }
 
@@ -178,6 +184,9 @@ fn new_store(image: &Image, config: InstanceConfig, kill_flag: Arc<AtomicBool>) 
         .allow_ip_name_lookup(false)
         .allow_tcp(false)
         .allow_udp(false);
+    if let (ImageKind::Command, Some(pod_ip)) = (image.kind(), config.pod_ip) {
+        crate::sockets::grant_pod_network(&mut wasi, pod_ip);
+    }
     let ctx = Ctx {
         wasi: wasi.build(),
         http: WasiHttpCtx::new(),
@@ -189,19 +198,35 @@ fn new_store(image: &Image, config: InstanceConfig, kill_flag: Arc<AtomicBool>) 
         },
         kill: kill_flag,
         hooks: NoOutgoingHttp,
+        cpu: config.cpu_limit_millicores.map(CpuThrottle::new),
+        pod_ip: config.pod_ip,
     };
     let mut store = Store::new(&image.inner.engine, ctx);
     store.limiter(|ctx| &mut ctx.limiter);
     store.set_epoch_deadline(1);
-    store.epoch_deadline_callback(|cx| {
-        if cx.data().killed() {
-            Err(wasmtime::Error::new(Killed))
-        } else {
-            Ok(UpdateDeadline::Yield(1))
+    store.epoch_deadline_callback(|mut cx| {
+        let ctx = cx.data_mut();
+        if ctx.killed() {
+            return Err(wasmtime::Error::new(Killed));
         }
+        // Every tick a busy guest yields, so it cannot hold a thread other pods need.
+        Ok(
+            match ctx.cpu.as_mut().and_then(|cpu| cpu.charge(EPOCH_TICK)) {
+                Some(park) => UpdateDeadline::YieldCustom(1, Box::pin(tokio::time::sleep(park))),
+                None => UpdateDeadline::Yield(1),
+            },
+        )
     });
     store
 }
+
+/// What the actor drives after instantiation.
+enum Entrypoint {
+    Http(Proxy, wasmtime::component::Instance),
+    Command(CommandBindings),
+}
+
+type CommandBindings = wasmtime_wasi::p2::bindings::Command;
 
 /// Lives for one loop turn on the actor's stack; boxing the job would cost an allocation
 /// per request.
@@ -235,16 +260,28 @@ impl Actor {
         mut store: Store<Ctx>,
         started: watch::Sender<Option<bool>>,
     ) -> ExitStatus {
-        let (proxy, instance) = match self.instantiate(&mut store).await {
-            Ok(instantiated) => {
-                let _ = started.send(Some(true));
-                instantiated
-            }
+        let instantiated = match self.instantiate(&mut store).await {
+            Ok(instantiated) => instantiated,
             Err(status) => {
                 let _ = started.send(Some(false));
                 return status;
             }
         };
+        let _ = started.send(Some(true));
+        match instantiated {
+            Entrypoint::Http(proxy, instance) => {
+                self.serve_until_stopped(store, proxy, instance).await
+            }
+            Entrypoint::Command(command) => self.run_command(store, command).await,
+        }
+    }
+
+    async fn serve_until_stopped(
+        mut self,
+        mut store: Store<Ctx>,
+        proxy: Proxy,
+        instance: wasmtime::component::Instance,
+    ) -> ExitStatus {
         loop {
             let next = tokio::select! {
                 biased;
@@ -265,19 +302,39 @@ impl Actor {
         }
     }
 
-    async fn instantiate(
-        &mut self,
-        store: &mut Store<Ctx>,
-    ) -> Result<(Proxy, wasmtime::component::Instance), ExitStatus> {
+    /// A program runs until `run` returns (exit 0 or 1) or it calls `exit`. A stop request
+    /// cannot reach it while it runs (no re-entry into a busy instance), so like a process
+    /// without a SIGTERM handler it ends with the kill after the grace period.
+    async fn run_command(mut self, mut store: Store<Ctx>, program: CommandBindings) -> ExitStatus {
+        self.jobs.close();
+        let call = program.wasi_cli_run().call_run(&mut store);
+        tokio::select! {
+            biased;
+            _ = wait_for_command(&mut self.control, |c| c == Command::Kill) => ExitStatus::killed(),
+            result = call => match result {
+                Ok(Ok(())) => ExitStatus::exited(0),
+                Ok(Err(())) => ExitStatus::exited(1),
+                Err(error) => ExitStatus::from_guest_error(&error),
+            },
+        }
+    }
+
+    async fn instantiate(&mut self, store: &mut Store<Ctx>) -> Result<Entrypoint, ExitStatus> {
         let image = self.image.inner.clone();
         let work = async {
             let instance = image.pre.instantiate_async(&mut *store).await?;
-            let proxy = image.proxy.load(&mut *store, &instance)?;
             if let Some(start) = &image.startup {
                 let start = instance.get_typed_func::<(), ()>(&mut *store, start)?;
                 start.call_async(&mut *store, ()).await?;
             }
-            Ok::<_, wasmtime::Error>((proxy, instance))
+            Ok::<_, wasmtime::Error>(match &image.entry {
+                Entry::Http(indices) => {
+                    Entrypoint::Http(indices.load(&mut *store, &instance)?, instance)
+                }
+                Entry::Command(indices) => {
+                    Entrypoint::Command(indices.load(&mut *store, &instance)?)
+                }
+            })
         };
         tokio::select! {
             biased;

@@ -16,10 +16,11 @@ mod exit;
 mod image;
 mod instance;
 mod logs;
+mod sockets;
 
 pub use engine::Engine;
 pub use error::LoadError;
 pub use exit::{ExitReason, ExitStatus};
-pub use image::Image;
+pub use image::{Image, ImageKind};
 pub use instance::{Instance, InstanceConfig, ResponseBody};
 pub use logs::{LogSink, LogStream};

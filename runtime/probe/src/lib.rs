@@ -4,10 +4,16 @@
 //! * [`http_get`] — `pkg/probe/http` (request building, redirects, 10 KiB body cap, https
 //!   without certificate verification).
 //! * [`tcp_socket`] — `pkg/probe/tcp`.
+//! * [`grpc`] — `pkg/probe/grpc` (`grpc.health.v1.Health/Check` over h2c, hand-framed).
 //! * [`resolve_port`] — `pkg/probe/util.go` `ResolveContainerPort`.
 
 mod dial;
+mod go_duration;
 mod go_text;
+mod grpc_connect;
+mod grpc_probe;
+mod grpc_status;
+mod grpc_wire;
 mod http_probe;
 mod http_request;
 mod http_wire;
@@ -18,6 +24,7 @@ mod recording_io;
 mod tcp_probe;
 mod tls;
 
+pub use grpc_probe::{grpc, grpc_target, GrpcProbeTarget, GRPC_PROBE_USER_AGENT};
 pub use http_probe::{http_get, MAX_REDIRECT_REQUESTS, MAX_RESPONSE_BODY_BYTES};
 pub use http_request::HttpGetRequest;
 pub use outcome::{ProbeOutcome, ProbeResult};

@@ -9,7 +9,7 @@ use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use wasmpod_engine::{ExitStatus, Instance, InstanceConfig};
+use wasmpod_engine::{ExitStatus, ImageKind, Instance, InstanceConfig};
 use wasmpod_printers::duration::go_duration;
 
 use super::container::{ContainerState, Running, Terminated};
@@ -34,6 +34,8 @@ pub(crate) struct PodWorker {
     pub(super) tx: mpsc::UnboundedSender<PodMessage>,
     rx: mpsc::UnboundedReceiver<PodMessage>,
     probe_workers: Vec<JoinHandle<()>>,
+    /// Per container name: the readiness worker's manual trigger.
+    readiness_triggers: Vec<(String, Arc<tokio::sync::Notify>)>,
     pub(super) deleting: bool,
     pub(super) start_time: Timestamp,
     pub(super) conditions: Vec<k8s_openapi::api::core::v1::PodCondition>,
@@ -74,6 +76,7 @@ impl PodWorker {
             tx,
             rx,
             probe_workers: Vec::new(),
+            readiness_triggers: Vec::new(),
             deleting: false,
             start_time,
             conditions: Vec::new(),
@@ -104,6 +107,12 @@ impl PodWorker {
                 let Some(probe) = probe_type.of(&container.spec) else {
                     continue;
                 };
+                let trigger = (probe_type == ProbeType::Readiness).then(|| {
+                    let trigger = Arc::new(tokio::sync::Notify::new());
+                    self.readiness_triggers
+                        .push((container.name().to_string(), trigger.clone()));
+                    trigger
+                });
                 self.probe_workers.push(spawn_worker(ProbeTarget {
                     probe_type,
                     probe: probe.clone(),
@@ -114,6 +123,7 @@ impl PodWorker {
                     events: self.node.events.clone(),
                     clock: self.node.clock.clone(),
                     results: self.tx.clone(),
+                    trigger,
                 }));
             }
         }
@@ -372,6 +382,8 @@ impl PodWorker {
             env: container_env(&self.pod, &container.spec),
             args: container_args(&container.spec),
             memory_limit: memory_limit(&container.spec),
+            cpu_limit_millicores: cpu_limit(&container.spec),
+            pod_ip: Some(self.ip.address),
             logs: container.logs.sink(),
         };
         let instance = Arc::new(Instance::spawn(&image.loaded, config));
@@ -403,8 +415,10 @@ impl PodWorker {
             .collect();
         let ip = self.ip.address;
         let tx = self.tx.clone();
+        // A command component listens itself; the host serves ports only for wasi:http ones.
+        let host_serves_ports = image.loaded.kind() == ImageKind::Http;
         tokio::spawn(async move {
-            if instance.started().await {
+            if instance.started().await && host_serves_ports {
                 let result = PortListeners::bind(ip, &ports, instance.clone()).await;
                 let _ = tx.send(PodMessage::Listening {
                     container: name.clone(),
@@ -429,6 +443,17 @@ impl PodWorker {
             .update_pod(&self.object.namespace, &self.object.name, |pod| {
                 pod.status = Some(status);
             });
+        // Started but not ready yet: probe readiness now rather than at the next tick.
+        for (name, trigger) in &self.readiness_triggers {
+            let waiting_for_readiness = self
+                .containers
+                .iter()
+                .find(|c| c.name() == name)
+                .is_some_and(|c| c.started() && !c.ready());
+            if waiting_for_readiness {
+                trigger.notify_one();
+            }
+        }
     }
 }
 
@@ -467,4 +492,9 @@ fn container_args(spec: &k8s_openapi::api::core::v1::Container) -> Vec<String> {
 fn memory_limit(spec: &k8s_openapi::api::core::v1::Container) -> Option<u64> {
     let quantity = spec.resources.as_ref()?.limits.as_ref()?.get("memory")?;
     crate::quantity::parse_bytes(&quantity.0)
+}
+
+fn cpu_limit(spec: &k8s_openapi::api::core::v1::Container) -> Option<u64> {
+    let quantity = spec.resources.as_ref()?.limits.as_ref()?.get("cpu")?;
+    crate::quantity::parse_millicores(&quantity.0)
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{Container, Pod, Probe};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinHandle;
 use wasmpod_probe::{HttpGetRequest, ProbeOutcome, ProbeResult};
 
@@ -31,6 +31,9 @@ pub(crate) struct ProbeTarget {
     pub events: Arc<EventRecorder>,
     pub clock: SharedClock,
     pub results: mpsc::UnboundedSender<PodMessage>,
+    /// Readiness workers: the pod worker pokes this while the container is not yet ready,
+    /// so readiness is probed at once instead of at the next tick (the kubelet's manual trigger).
+    pub trigger: Option<Arc<Notify>>,
 }
 
 pub(crate) fn spawn_worker(target: ProbeTarget) -> JoinHandle<()> {
@@ -67,7 +70,8 @@ impl Worker {
         let period =
             Duration::from_secs(self.target.probe.period_seconds.unwrap_or(10).max(1) as u64);
         let clock = self.target.clock.clone();
-        let anchor = clock.now();
+        let trigger = self.target.trigger.clone();
+        let mut anchor = clock.now();
         loop {
             if let Next::Stop = self.do_probe().await {
                 return;
@@ -77,7 +81,14 @@ impl Worker {
             let elapsed = since(clock.now(), anchor);
             let ticks = elapsed.as_nanos() / period.as_nanos() + 1;
             let next = add(anchor, period * u32::try_from(ticks).unwrap_or(u32::MAX));
-            clock.sleep_until(next).await;
+            match &trigger {
+                Some(trigger) => tokio::select! {
+                    _ = clock.sleep_until(next) => {}
+                    // A manual run restarts the ticker (probeTicker.Reset).
+                    _ = trigger.notified() => anchor = clock.now(),
+                },
+                None => clock.sleep_until(next).await,
+            }
         }
     }
 

@@ -1,0 +1,118 @@
+//! In-process helpers: a node on a private WASMPOD_HOME with the test guests imported, and
+//! waiting on pod status changes with deadlines.
+
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::{ContainerStatus, Event, Pod};
+use tokio::sync::broadcast::error::RecvError;
+use wasmpod::{Node, NodeConfig};
+
+pub struct TestNode {
+    pub node: Node,
+    _home: super::Home,
+}
+
+pub fn node() -> TestNode {
+    let home = super::Home::new();
+    let node = Node::new(NodeConfig::new(home.path().to_path_buf())).expect("node");
+    for guest in ["misbehave", "cmd_app"] {
+        node.images()
+            .import_file(
+                &format!("{guest}:latest"),
+                &wasmpod::images::guest_artifact(guest),
+            )
+            .expect("import the test guest");
+    }
+    TestNode { node, _home: home }
+}
+
+pub fn pod(yaml: &str) -> Pod {
+    wasmpod::manifest::parse("test.yaml", yaml)
+        .expect("valid manifest")
+        .remove(0)
+}
+
+pub fn status_of(node: &Node, name: &str) -> Option<ContainerStatus> {
+    node.store()
+        .pod("default", name)?
+        .status?
+        .container_statuses?
+        .into_iter()
+        .next()
+}
+
+/// Waits (on store changes, with a deadline) until `check` holds for the pod's status.
+pub async fn wait_for_status(
+    node: &Node,
+    name: &str,
+    within: Duration,
+    what: &str,
+    check: impl Fn(&ContainerStatus) -> bool,
+) -> ContainerStatus {
+    let mut changes = node.store().subscribe();
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(status) = status_of(node, name).filter(|s| check(s)) {
+            return status;
+        }
+        match tokio::time::timeout_at(deadline, changes.recv()).await {
+            Ok(Ok(_)) | Ok(Err(RecvError::Lagged(_))) => {}
+            Ok(Err(RecvError::Closed)) => panic!("store closed"),
+            Err(_) => panic!(
+                "timed out after {within:?} waiting for {what}; last status: {:#?}",
+                status_of(node, name)
+            ),
+        }
+    }
+}
+
+pub fn events(node: &Node, reason: &str) -> Vec<Event> {
+    node.store()
+        .events(Some("default"))
+        .into_iter()
+        .filter(|e| e.reason.as_deref() == Some(reason))
+        .collect()
+}
+
+pub async fn pod_ip(node: &Node, name: &str) -> String {
+    let mut changes = node.store().subscribe();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let ip = node
+            .store()
+            .pod("default", name)
+            .and_then(|pod| pod.status?.pod_ip);
+        if let Some(ip) = ip {
+            return ip;
+        }
+        if tokio::time::timeout_at(deadline, changes.recv())
+            .await
+            .is_err()
+        {
+            panic!("{name} never got a pod IP");
+        }
+    }
+}
+
+/// GET on a fresh connection, off the async threads.
+pub async fn get(address: String, path: &str) -> std::io::Result<(u16, String)> {
+    let path = path.to_string();
+    tokio::task::spawn_blocking(move || super::http_get(&address, &path))
+        .await
+        .unwrap()
+}
+
+pub fn terminated(status: &ContainerStatus) -> (i32, String) {
+    let state = status.state.as_ref().unwrap();
+    let t = state
+        .terminated
+        .clone()
+        .or_else(|| {
+            status
+                .last_state
+                .as_ref()
+                .and_then(|s| s.terminated.clone())
+        })
+        .expect("a termination");
+    (t.exit_code, t.reason.unwrap_or_default())
+}

@@ -1,0 +1,518 @@
+//! Kubelet fidelity with real guests on loopback: readiness and startup probes, command
+//! containers under each restart policy, their own sockets, and CPU throttling.
+
+mod common;
+
+use std::time::Duration;
+
+use common::node::{events, get, node, pod, pod_ip, status_of, terminated, wait_for_status};
+use k8s_openapi::api::core::v1::PodCondition;
+use wasmpod::Node;
+
+fn condition(node: &Node, name: &str, kind: &str) -> PodCondition {
+    node.store()
+        .pod("default", name)
+        .unwrap()
+        .status
+        .unwrap()
+        .conditions
+        .unwrap()
+        .into_iter()
+        .find(|c| c.type_ == kind)
+        .unwrap()
+}
+
+fn phase(node: &Node, name: &str) -> String {
+    node.store()
+        .pod("default", name)
+        .unwrap()
+        .status
+        .unwrap()
+        .phase
+        .unwrap()
+}
+
+fn table(node: &Node, name: &str) -> String {
+    let pod = node.store().pod("default", name).unwrap();
+    wasmpod::printers::get_pods(&[pod], node.clock().now(), false)
+}
+
+fn messages(node: &Node, reason: &str) -> Vec<String> {
+    events(node, reason)
+        .into_iter()
+        .filter_map(|e| e.message)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_flips_the_pod_not_ready_and_back_without_restarts() {
+    let t = node();
+    let node = &t.node;
+    node.apply(vec![pod(r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  containers:
+  - name: web
+    image: misbehave:latest
+    imagePullPolicy: Never
+    ports:
+    - containerPort: 8080
+    readinessProbe:
+      httpGet:
+        path: /healthz
+        port: 8080
+      # A long period: readiness still comes at once, through the manual trigger.
+      periodSeconds: 30
+"#)])
+        .unwrap();
+    let ready = wait_for_status(
+        node,
+        "web",
+        Duration::from_secs(15),
+        "ready well before the 30 s tick",
+        |s| s.ready,
+    )
+    .await;
+    assert_eq!(ready.started, Some(true));
+    assert_eq!(condition(node, "web", "Ready").status, "True");
+    let address = format!("{}:8080", pod_ip(node, "web").await);
+
+    // Now probe every second: patching the probe is not possible, so use a second pod for
+    // the flip, with a short period and successThreshold 2.
+    node.apply(vec![pod(r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: flip
+spec:
+  containers:
+  - name: web
+    image: misbehave:latest
+    imagePullPolicy: Never
+    ports:
+    - containerPort: 8080
+    readinessProbe:
+      httpGet:
+        path: /healthz
+        port: 8080
+      periodSeconds: 1
+      successThreshold: 2
+      failureThreshold: 1
+"#)])
+        .unwrap();
+    wait_for_status(node, "flip", Duration::from_secs(15), "flip ready", |s| {
+        s.ready
+    })
+    .await;
+    let flip = format!("{}:8080", pod_ip(node, "flip").await);
+    assert_eq!(get(flip.clone(), "/sick").await.unwrap().0, 200);
+    let unready = wait_for_status(node, "flip", Duration::from_secs(10), "not ready", |s| {
+        !s.ready
+    })
+    .await;
+    assert!(
+        unready.state.unwrap().running.is_some(),
+        "readiness never restarts"
+    );
+    let ready_condition = condition(node, "flip", "Ready");
+    assert_eq!(ready_condition.status, "False");
+    assert_eq!(
+        ready_condition.reason.as_deref(),
+        Some("ContainersNotReady")
+    );
+    assert_eq!(
+        ready_condition.message.as_deref(),
+        Some("containers with unready status: [web]")
+    );
+    assert_eq!(condition(node, "flip", "ContainersReady").status, "False");
+    assert_eq!(phase(node, "flip"), "Running");
+    assert!(
+        table(node, "flip").contains("flip   0/1     Running   0 "),
+        "{}",
+        table(node, "flip")
+    );
+    assert!(messages(node, "Unhealthy")
+        .contains(&"Readiness probe failed: HTTP probe failed with statuscode: 503".to_string()));
+
+    assert_eq!(get(flip.clone(), "/heal").await.unwrap().0, 200);
+    let back = wait_for_status(node, "flip", Duration::from_secs(10), "ready again", |s| {
+        s.ready
+    })
+    .await;
+    assert_eq!(back.restart_count, 0);
+    assert_eq!(condition(node, "flip", "Ready").status, "True");
+    assert!(events(node, "Killing").is_empty());
+    drop(address);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_startup_probe_protects_a_slow_starter_then_liveness_takes_over() {
+    let t = node();
+    let node = &t.node;
+    node.apply(vec![pod(r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: slow
+spec:
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: app
+    image: misbehave:latest
+    imagePullPolicy: Never
+    env:
+    - name: STARTUP_SECONDS
+      value: "3"
+    ports:
+    - containerPort: 8080
+    startupProbe:
+      httpGet:
+        path: /healthz
+        port: 8080
+      periodSeconds: 1
+      failureThreshold: 10
+    livenessProbe:
+      httpGet:
+        path: /healthz
+        port: 8080
+      periodSeconds: 1
+      failureThreshold: 1
+"#)])
+        .unwrap();
+    let starting = wait_for_status(node, "slow", Duration::from_secs(10), "running", |s| {
+        s.state.as_ref().is_some_and(|st| st.running.is_some())
+    })
+    .await;
+    assert_eq!(starting.started, Some(false));
+    assert!(!starting.ready);
+    let started = wait_for_status(node, "slow", Duration::from_secs(20), "started", |s| {
+        s.started == Some(true)
+    })
+    .await;
+    assert!(started.ready, "no readiness probe: ready once started");
+    assert_eq!(
+        started.restart_count, 0,
+        "liveness waited for the startup probe"
+    );
+    let unhealthy = messages(node, "Unhealthy");
+    assert!(
+        unhealthy
+            .iter()
+            .any(|m| m.starts_with("Startup probe failed: Get \"http://")
+                && m.ends_with("connect: connection refused")),
+        "{unhealthy:?}"
+    );
+    assert!(
+        !unhealthy.iter().any(|m| m.starts_with("Liveness")),
+        "{unhealthy:?}"
+    );
+
+    let address = format!("{}:8080", pod_ip(node, "slow").await);
+    get(address, "/sick").await.unwrap();
+    wait_for_status(
+        node,
+        "slow",
+        Duration::from_secs(20),
+        "the liveness restart",
+        |s| s.restart_count == 1,
+    )
+    .await;
+    assert!(messages(node, "Killing")
+        .contains(&"Container app failed liveness probe, will be restarted".to_string()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_startup_probe_that_never_passes_restarts_the_container() {
+    let t = node();
+    let node = &t.node;
+    node.apply(vec![pod(r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: stuck
+spec:
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: app
+    image: misbehave:latest
+    imagePullPolicy: Never
+    env:
+    - name: STARTUP_SECONDS
+      value: "600"
+    ports:
+    - containerPort: 8080
+    startupProbe:
+      tcpSocket:
+        port: 8080
+      periodSeconds: 1
+      failureThreshold: 2
+"#)])
+        .unwrap();
+    let restarted = wait_for_status(
+        node,
+        "stuck",
+        Duration::from_secs(20),
+        "a startup restart",
+        |s| s.restart_count >= 1,
+    )
+    .await;
+    assert_eq!(
+        terminated(&restarted),
+        (137, "Error".to_string()),
+        "killed in its start-up"
+    );
+    assert!(messages(node, "Killing")
+        .contains(&"Container app failed startup probe, will be restarted".to_string()));
+}
+
+const COMMAND: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: NAME
+spec:
+  restartPolicy: POLICY
+  containers:
+  - name: job
+    image: cmd_app:latest
+    imagePullPolicy: Never
+    env:
+    - name: MODE
+      value: exit
+    - name: EXIT_CODE
+      value: "EXITVALUE"
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_policies_decide_what_an_exited_program_does() {
+    let t = node();
+    let node = &t.node;
+    let cases = [
+        ("onfailure-ok", "OnFailure", 0),
+        ("onfailure-fails", "OnFailure", 1),
+        ("never-fails", "Never", 1),
+        ("never-ok", "Never", 0),
+        ("always-ok", "Always", 0),
+    ];
+    for (name, policy, code) in cases {
+        let manifest = COMMAND
+            .replace("NAME", name)
+            .replace("POLICY", policy)
+            .replace("EXITVALUE", &code.to_string());
+        node.apply(vec![pod(&manifest)]).unwrap();
+    }
+    // Terminal pods: Succeeded / Failed, no restarts, STATUS Completed / Error.
+    for (name, want_phase, want_status) in [
+        ("onfailure-ok", "Succeeded", "Completed"),
+        ("never-fails", "Failed", "Error"),
+        ("never-ok", "Succeeded", "Completed"),
+    ] {
+        let status = wait_for_status(
+            node,
+            name,
+            Duration::from_secs(20),
+            "the program to end",
+            |s| s.state.as_ref().is_some_and(|st| st.terminated.is_some()),
+        )
+        .await;
+        assert_eq!(status.restart_count, 0, "{name}");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while phase(node, name) != want_phase {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{name}: phase {}",
+                phase(node, name)
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let row = table(node, name);
+        assert!(row.contains(&format!("0/1     {want_status} ")), "{row}");
+    }
+    // Restarted: OnFailure after a failure, Always after anything. Phase stays Running.
+    for (name, reason) in [("onfailure-fails", "Error"), ("always-ok", "Completed")] {
+        let status = wait_for_status(node, name, Duration::from_secs(20), "a restart", |s| {
+            s.restart_count >= 1
+        })
+        .await;
+        assert_eq!(terminated(&status).1, reason, "{name}");
+        assert_eq!(phase(node, name), "Running", "{name}");
+    }
+    let logs = node
+        .logs("default", "never-fails", None)
+        .unwrap()
+        .lines(false)
+        .unwrap();
+    assert_eq!(logs.last().unwrap().text, "exiting with 1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_program_listens_on_its_pod_ip_and_reaches_nothing_else() {
+    let t = node();
+    let node = &t.node;
+    node.apply(vec![pod(r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: server
+spec:
+  containers:
+  - name: server
+    image: cmd_app:latest
+    imagePullPolicy: Never
+    ports:
+    - containerPort: 8080
+    livenessProbe:
+      httpGet:
+        port: 8080
+      periodSeconds: 1
+"#)])
+        .unwrap();
+    let ip = pod_ip(node, "server").await;
+    let address = format!("{ip}:8080");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let answer = loop {
+        if let Ok(answer) = get(address.clone(), "/").await {
+            break answer;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the program never listened"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(answer, (200, "ok\n".to_string()));
+    let logs = node
+        .logs("default", "server", None)
+        .unwrap()
+        .lines(false)
+        .unwrap();
+    assert!(
+        logs.iter()
+            .any(|l| l.text == format!("listening on Ok({address})")),
+        "{logs:?}"
+    );
+
+    // Its own exit code ends the container: /exit/0 → Completed, restarted (Always).
+    let _ = get(address.clone(), "/exit/0").await;
+    let status = wait_for_status(
+        node,
+        "server",
+        Duration::from_secs(20),
+        "the restart",
+        |s| s.restart_count == 1,
+    )
+    .await;
+    assert_eq!(terminated(&status), (0, "Completed".to_string()));
+
+    // Nothing outside the pod is reachable: not even a listener on the host's loopback.
+    let outside = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let target = outside.local_addr().unwrap().to_string();
+    node.apply(vec![pod(&format!(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: prober
+spec:
+  restartPolicy: Never
+  containers:
+  - name: prober
+    image: cmd_app:latest
+    imagePullPolicy: Never
+    env:
+    - name: MODE
+      value: connect
+    - name: TARGET
+      value: "{target}"
+"#
+    ))])
+    .unwrap();
+    let status = wait_for_status(
+        node,
+        "prober",
+        Duration::from_secs(20),
+        "the connect attempt",
+        |s| s.state.as_ref().is_some_and(|st| st.terminated.is_some()),
+    )
+    .await;
+    assert_eq!(terminated(&status), (1, "Error".to_string()));
+    let logs = node
+        .logs("default", "prober", None)
+        .unwrap()
+        .lines(false)
+        .unwrap();
+    assert!(
+        logs.iter()
+            .any(|l| l.text.starts_with(&format!("cannot connect to {target}"))),
+        "{logs:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cpu_limit_throttles_the_guest_while_siblings_keep_answering() {
+    let t = node();
+    let node = &t.node;
+    let manifest = |name: &str, cpu: Option<&str>| {
+        let limits = cpu
+            .map(|cpu| format!("    resources:\n      limits:\n        cpu: {cpu}\n"))
+            .unwrap_or_default();
+        pod(&format!(
+            r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: {name}
+spec:
+  containers:
+  - name: app
+    image: misbehave:latest
+    imagePullPolicy: Never
+    ports:
+    - containerPort: 8080
+    livenessProbe:
+      httpGet:
+        path: /healthz
+        port: 8080
+      periodSeconds: 1
+      timeoutSeconds: 1
+      failureThreshold: 2
+{limits}"#
+        ))
+    };
+    node.apply(vec![
+        manifest("free", None),
+        manifest("capped", Some("100m")),
+        manifest("sibling", None),
+    ])
+    .unwrap();
+    for name in ["free", "capped", "sibling"] {
+        wait_for_status(node, name, Duration::from_secs(20), "ready", |s| s.ready).await;
+    }
+    let work = |name: &'static str| async move {
+        let address = format!("{}:8080", pod_ip(node, name).await);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok((200, body)) = get(address.clone(), "/work/40").await {
+                return body.trim().parse::<u64>().unwrap();
+            }
+            assert!(tokio::time::Instant::now() < deadline);
+        }
+    };
+    let free_ms = work("free").await.max(1);
+    let capped_ms = work("capped").await;
+    // 100m is a tenth of a core: the same work takes several times longer.
+    assert!(
+        capped_ms >= 3 * free_ms,
+        "free {free_ms} ms, capped {capped_ms} ms"
+    );
+    // Throttled, not killed; and the sibling kept passing its probes meanwhile.
+    for name in ["capped", "sibling"] {
+        let status = status_of(node, name).unwrap();
+        assert_eq!(status.restart_count, 0, "{name}");
+        assert!(status.ready, "{name}");
+    }
+    assert!(events(node, "Killing").is_empty());
+}
