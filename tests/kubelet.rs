@@ -516,3 +516,79 @@ spec:
     }
     assert!(events(node, "Killing").is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grpc_liveness_restarts_a_guest_that_turns_not_serving() {
+    let t = node();
+    let node = &t.node;
+    node.apply(vec![pod(r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: grpc
+spec:
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: health
+    image: grpc_health:latest
+    imagePullPolicy: Never
+    ports:
+    - containerPort: 8080
+    livenessProbe:
+      grpc:
+        port: 8080
+      periodSeconds: 1
+      failureThreshold: 2
+    readinessProbe:
+      grpc:
+        port: 8080
+        service: nosuch
+      periodSeconds: 1
+"#)])
+        .unwrap();
+    wait_for_status(node, "grpc", Duration::from_secs(20), "running", |s| {
+        s.state.as_ref().is_some_and(|st| st.running.is_some())
+    })
+    .await;
+    // The readiness probe asks for a service the guest does not know: never ready.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !messages(node, "Unhealthy").iter().any(|m| {
+        m.starts_with(
+            "Readiness probe failed: error: health rpc probe failed: rpc error: code = NotFound",
+        )
+    }) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{:?}",
+            messages(node, "Unhealthy")
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!status_of(node, "grpc").unwrap().ready);
+
+    let address = format!("{}:8080", pod_ip(node, "grpc").await);
+    assert_eq!(get(address, "/set/NOT_SERVING").await.unwrap().0, 200);
+    let restarted = wait_for_status(
+        node,
+        "grpc",
+        Duration::from_secs(20),
+        "the liveness restart",
+        |s| s.restart_count == 1,
+    )
+    .await;
+    assert_eq!(terminated(&restarted), (137, "Error".to_string()));
+    let unhealthy = messages(node, "Unhealthy");
+    assert!(
+        unhealthy.contains(
+            &r#"Liveness probe failed: service unhealthy (responded with "NOT_SERVING")"#
+                .to_string()
+        ),
+        "{unhealthy:?}"
+    );
+    let describe = wasmpod::printers::describe_pod(
+        &node.store().pod("default", "grpc").unwrap(),
+        &node.store().events(None),
+        node.clock().now(),
+    );
+    assert!(describe.contains("    Liveness:       grpc <pod>:8080  delay=0s timeout=1s period=1s #success=1 #failure=2\n"), "{describe}");
+}

@@ -15,7 +15,7 @@ pub struct TestNode {
 pub fn node() -> TestNode {
     let home = super::Home::new();
     let node = Node::new(NodeConfig::new(home.path().to_path_buf())).expect("node");
-    for guest in ["misbehave", "cmd_app"] {
+    for guest in ["misbehave", "cmd_app", "grpc_health"] {
         node.images()
             .import_file(
                 &format!("{guest}:latest"),

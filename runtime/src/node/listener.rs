@@ -1,5 +1,5 @@
 //! The pod's ports: while an instance runs, the host listens on `podIP:containerPort` and feeds
-//! every request into that instance. No instance, no listener: connections are refused, as to
+//! every request (HTTP/1.1 or h2c) into that instance. No instance, no listener: connections are refused, as to
 //! a dead process.
 
 use std::convert::Infallible;
@@ -7,7 +7,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -87,8 +87,10 @@ async fn accept_loop(
                 let instance = instance.clone();
                 async move { Ok::<_, Infallible>(instance.handle(request, peer, local).await) }
             });
-            let connection = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service);
+            // HTTP/1.1 and HTTP/2 cleartext (prior knowledge, as gRPC clients use it) both
+            // reach the guest as wasi:http requests.
+            let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            let connection = builder.serve_connection(TokioIo::new(stream), service);
             tokio::select! {
                 _ = connection => {}
                 _ = closed.wait_for(|closed| *closed) => {}

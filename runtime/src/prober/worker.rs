@@ -278,8 +278,13 @@ impl Worker {
         if probe.exec.is_some() {
             return errored("exec probes are not supported by this wasmpod version yet".into());
         }
-        if probe.grpc.is_some() {
-            return errored("grpc probes are not supported by this wasmpod version yet".into());
+        if let Some(action) = &probe.grpc {
+            return match wasmpod_probe::grpc_target(action, &pod_ip) {
+                Ok(target) => {
+                    wasmpod_probe::grpc(&target.host, target.port, &target.service, timeout).await
+                }
+                Err(error) => errored(error),
+            };
         }
         errored("missing probe handler".into())
     }
