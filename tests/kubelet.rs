@@ -592,3 +592,144 @@ spec:
     );
     assert!(describe.contains("    Liveness:       grpc <pod>:8080  delay=0s timeout=1s period=1s #success=1 #failure=2\n"), "{describe}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exec_probes_run_inside_the_container() {
+    let t = node();
+    let node = &t.node;
+    node.apply(vec![
+        pod(r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: execd
+spec:
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: app
+    image: misbehave:latest
+    imagePullPolicy: Never
+    ports:
+    - containerPort: 8080
+    env:
+    - name: CHECK
+      value: check
+    livenessProbe:
+      exec:
+        command: ["$(CHECK)"]
+      periodSeconds: 1
+      failureThreshold: 2
+"#),
+        // Calls into one instance take turns, so the slow command gets a pod of its own.
+        pod(r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: slow-exec
+spec:
+  containers:
+  - name: app
+    image: misbehave:latest
+    imagePullPolicy: Never
+    readinessProbe:
+      exec:
+        command: ["sleep", "3"]
+      periodSeconds: 2
+"#),
+        pod(r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: program
+spec:
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: app
+    image: cmd_app:latest
+    imagePullPolicy: Never
+    livenessProbe:
+      exec:
+        command: ["cmd_app", "probe", "0"]
+      periodSeconds: 1
+    readinessProbe:
+      exec:
+        command: ["cmd_app", "probe", "3"]
+      periodSeconds: 1
+"#),
+        pod(r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: no-exec
+spec:
+  containers:
+  - name: app
+    image: health_image:latest
+    livenessProbe:
+      exec:
+        command: ["true"]
+      periodSeconds: 1
+"#),
+    ])
+    .unwrap();
+
+    // An HTTP guest answers through its exec export; a timeout is a failure with the
+    // kubelet's text, and never makes the container ready.
+    wait_for_status(node, "execd", Duration::from_secs(20), "running", |s| {
+        s.state.as_ref().is_some_and(|st| st.running.is_some())
+    })
+    .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    let timed_out = "Readiness probe failed: command \"sleep 3\" timed out".to_string();
+    while !messages(node, "Unhealthy").contains(&timed_out) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{:?}",
+            messages(node, "Unhealthy")
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!status_of(node, "slow-exec").unwrap().ready);
+    let address = format!("{}:8080", pod_ip(node, "execd").await);
+    get(address, "/sick").await.unwrap();
+    wait_for_status(
+        node,
+        "execd",
+        Duration::from_secs(20),
+        "the exec liveness restart",
+        |s| s.restart_count == 1,
+    )
+    .await;
+    assert!(messages(node, "Unhealthy").contains(&"Liveness probe failed: sick\n".to_string()));
+    assert!(messages(node, "Killing")
+        .contains(&"Container app failed liveness probe, will be restarted".to_string()));
+
+    // A program's exec is a fresh instance of its image: exit 0 passes, exit 3 fails with
+    // stdout then stderr as the output; the container itself keeps running.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    let failed = "Readiness probe failed: probe says 3\n(stderr comes after stdout)\n".to_string();
+    while !messages(node, "Unhealthy").contains(&failed) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{:?}",
+            messages(node, "Unhealthy")
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let program = status_of(node, "program").unwrap();
+    assert!(!program.ready);
+    assert_eq!(program.restart_count, 0);
+
+    // An HTTP guest without the export: a probe error, not a failure.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while !events(node, "Unhealthy").iter().any(|e| {
+        e.involved_object.name.as_deref() == Some("no-exec")
+            && e.message.as_deref().unwrap_or_default().starts_with(
+                "Liveness probe errored and resulted in unknown state: the container's component does not export wasmpod:container/exec",
+            )
+    }) {
+        assert!(tokio::time::Instant::now() < deadline, "{:?}", messages(node, "Unhealthy"));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(status_of(node, "no-exec").unwrap().restart_count, 0);
+}

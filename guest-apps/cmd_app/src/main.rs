@@ -4,6 +4,7 @@
 //! - `MODE=serve` (default): binds `0.0.0.0:8080` itself (wasmpod rewrites that to the pod IP)
 //!   and answers `ok` to every request; `GET /exit/N` exits with N after answering.
 //! - `MODE=connect`: tries to connect to `TARGET` and prints the outcome; exit 0 if connected.
+//! - run as `cmd_app probe N` (an exec probe's fresh instance): prints `probe says N`, exits N.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -16,6 +17,12 @@ fn env(name: &str) -> Option<String> {
 fn main() {
     let mode = env("MODE").unwrap_or_else(|| "serve".into());
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("probe") {
+        let code: i32 = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(0);
+        println!("probe says {code}");
+        eprintln!("(stderr comes after stdout)");
+        std::process::exit(code);
+    }
     println!("cmd_app starting: mode={mode} args={args:?}");
     if let Some(ms) = env("DELAY_MS").and_then(|v| v.parse().ok()) {
         std::thread::sleep(Duration::from_millis(ms));

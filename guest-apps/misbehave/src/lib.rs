@@ -5,12 +5,14 @@
 //! `/sick` until `/heal`); `/work/N` (N million rounds of arithmetic; answers the ms taken).
 //! At start, env `STARTUP_SECONDS` makes it a slow starter (its ports open after that).
 //! On stop, env `ON_STOP` decides: `exit:N` returns N, `spin` never returns.
+//! Exec commands: `check` (0 `ok`, or 1 `sick` after `/sick`), `exit N [text]`, `sleep S`,
+//! `panic`.
 
 use wasip2::http::types::{
     Fields, IncomingRequest, OutgoingBody, OutgoingResponse, ResponseOutparam,
 };
 
-wit_bindgen::generate!({ path: "../../wit", world: "http-container" });
+wit_bindgen::generate!({ path: "../../wit", world: "all-hooks" });
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -27,6 +29,24 @@ impl exports::wasmpod::container::startup::Guest for Misbehave {
             wasip2::clocks::monotonic_clock::subscribe_duration(seconds * 1_000_000_000).block();
         }
         println!("started");
+    }
+}
+
+impl exports::wasmpod::container::exec::Guest for Misbehave {
+    fn run(argv: Vec<String>) -> (u8, String) {
+        let arg = |i: usize| argv.get(i).map(String::as_str).unwrap_or_default();
+        match arg(0) {
+            "check" if SICK.load(Ordering::Relaxed) => (1, "sick\n".into()),
+            "check" => (0, "ok\n".into()),
+            "exit" => (arg(1).parse().unwrap_or(1), argv.get(2..).unwrap_or_default().join(" ")),
+            "sleep" => {
+                let seconds: u64 = arg(1).parse().unwrap_or(1);
+                wasip2::clocks::monotonic_clock::subscribe_duration(seconds * 1_000_000_000).block();
+                (0, String::new())
+            }
+            "panic" => panic!("asked to panic in exec"),
+            other => (127, format!("{other}: command not found\n")),
+        }
     }
 }
 

@@ -21,6 +21,7 @@ pub(crate) struct ImageInner {
     pub(crate) entry: Entry,
     pub(crate) startup: Option<ComponentExportIndex>,
     pub(crate) shutdown: Option<ComponentExportIndex>,
+    pub(crate) exec: Option<ComponentExportIndex>,
 }
 
 /// What the container runs.
@@ -40,6 +41,7 @@ pub(crate) enum Entry {
 const COMMAND_INTERFACE: &str = "wasi:cli/run@0.2";
 const STARTUP_INTERFACE: &str = "wasmpod:container/startup@0.1";
 const SHUTDOWN_INTERFACE: &str = "wasmpod:container/shutdown@0.1";
+const EXEC_INTERFACE: &str = "wasmpod:container/exec@0.1";
 const HTTP_HANDLER_INTERFACE: &str = "wasi:http/incoming-handler@0.2";
 
 impl Image {
@@ -80,6 +82,7 @@ impl Image {
         };
         let startup = lifecycle_func(STARTUP_INTERFACE, "start");
         let shutdown = lifecycle_func(SHUTDOWN_INTERFACE, "stop");
+        let exec = lifecycle_func(EXEC_INTERFACE, "run");
         Ok(Image {
             inner: Arc::new(ImageInner {
                 engine: engine.clone(),
@@ -87,6 +90,7 @@ impl Image {
                 entry,
                 startup,
                 shutdown,
+                exec,
             }),
         })
     }

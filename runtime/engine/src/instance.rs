@@ -54,14 +54,41 @@ enum Command {
     Kill,
 }
 
-struct Job {
-    request: Request<hyper::body::Incoming>,
-    reply: oneshot::Sender<Response<ResponseBody>>,
+/// Requests are the hot path and the large variant; boxing them would cost an allocation
+/// per request for nothing.
+#[allow(clippy::large_enum_variant)]
+enum Job {
+    Http {
+        request: Request<hyper::body::Incoming>,
+        reply: oneshot::Sender<Response<ResponseBody>>,
+    },
+    Exec {
+        argv: Vec<String>,
+        reply: oneshot::Sender<Result<ExecOutput, ExecError>>,
+    },
+}
+
+/// What `wasmpod:container/exec.run` answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecOutput {
+    pub exit_code: u8,
+    pub output: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExecError {
+    #[error("the container's component does not export wasmpod:container/exec, so commands cannot run inside it")]
+    NotSupported,
+    #[error("container is not running")]
+    NotRunning,
+    #[error("the command crashed the container: {0}")]
+    Crashed(String),
 }
 
 /// Handle to a running incarnation. Dropping it kills the instance.
 pub struct Instance {
     jobs: mpsc::Sender<Job>,
+    handles_exec: bool,
     control: watch::Sender<Command>,
     kill_flag: Arc<AtomicBool>,
     started: watch::Receiver<Option<bool>>,
@@ -95,6 +122,7 @@ impl Instance {
         });
         Instance {
             jobs: jobs_tx,
+            handles_exec: image.inner.exec.is_some(),
             control: control_tx,
             kill_flag,
             started: started_rx,
@@ -127,7 +155,7 @@ impl Instance {
             }
         }
         let (reply_tx, reply_rx) = oneshot::channel();
-        let job = Job {
+        let job = Job::Http {
             request,
             reply: reply_tx,
         };
@@ -137,6 +165,19 @@ impl Instance {
         reply_rx.await.unwrap_or_else(|_| {
             plain_response(StatusCode::BAD_GATEWAY, "the container did not answer\n")
         })
+    }
+
+    /// Runs a command inside the running instance through its `wasmpod:container/exec` export,
+    /// in turn with the requests (one call at a time, like everything else in the instance).
+    pub async fn exec(&self, argv: Vec<String>) -> Result<ExecOutput, ExecError> {
+        if !self.handles_exec {
+            return Err(ExecError::NotSupported);
+        }
+        let (reply, answer) = oneshot::channel();
+        if self.jobs.send(Job::Exec { argv, reply }).await.is_err() {
+            return Err(ExecError::NotRunning);
+        }
+        answer.await.unwrap_or(Err(ExecError::NotRunning))
     }
 
     /// Asks the guest to stop (the kubelet's SIGTERM): queued and in-flight requests finish,
@@ -290,7 +331,7 @@ impl Actor {
             };
             match next {
                 Next::Job(Some(job)) => {
-                    if let Err(status) = self.serve(&mut store, &proxy, job).await {
+                    if let Err(status) = self.serve(&mut store, &proxy, &instance, job).await {
                         return status;
                     }
                 }
@@ -363,14 +404,14 @@ impl Actor {
                 let Some(job) = next else {
                     return ExitStatus::killed();
                 };
-                if let Err(status) = self.serve(store, proxy, job).await {
+                if let Err(status) = self.serve(store, proxy, &instance, job).await {
                     return status;
                 }
             }
         };
         self.jobs.close();
         while let Some(job) = self.jobs.recv().await {
-            if let Err(status) = self.serve(store, proxy, job).await {
+            if let Err(status) = self.serve(store, proxy, &instance, job).await {
                 return status;
             }
         }
@@ -396,13 +437,63 @@ impl Actor {
         &mut self,
         store: &mut Store<Ctx>,
         proxy: &Proxy,
+        instance: &wasmtime::component::Instance,
         job: Job,
     ) -> Result<(), ExitStatus> {
+        match job {
+            Job::Http { request, reply } => self.serve_http(store, proxy, request, reply).await,
+            Job::Exec { argv, reply } => self.serve_exec(store, instance, argv, reply).await,
+        }
+    }
+
+    /// Calls `exec.run(argv)`. A trap in it is a crash of the container, as a command that
+    /// brings down a process would be.
+    async fn serve_exec(
+        &mut self,
+        store: &mut Store<Ctx>,
+        instance: &wasmtime::component::Instance,
+        argv: Vec<String>,
+        reply: oneshot::Sender<Result<ExecOutput, ExecError>>,
+    ) -> Result<(), ExitStatus> {
+        let Some(export) = self.image.inner.exec else {
+            let _ = reply.send(Err(ExecError::NotSupported));
+            return Ok(());
+        };
+        let call = async {
+            let run =
+                instance.get_typed_func::<(Vec<String>,), ((u8, String),)>(&mut *store, &export)?;
+            let ((exit_code, output),) = run.call_async(&mut *store, (argv,)).await?;
+            Ok::<_, wasmtime::Error>(ExecOutput { exit_code, output })
+        };
+        tokio::select! {
+            biased;
+            _ = wait_for_command(&mut self.control, |c| c == Command::Kill) => Err(ExitStatus::killed()),
+            result = call => match result {
+                Ok(output) => {
+                    let _ = reply.send(Ok(output));
+                    Ok(())
+                }
+                Err(error) => {
+                    let status = ExitStatus::from_guest_error(&error);
+                    let _ = reply.send(Err(ExecError::Crashed(status.to_string())));
+                    Err(status)
+                }
+            },
+        }
+    }
+
+    async fn serve_http(
+        &mut self,
+        store: &mut Store<Ctx>,
+        proxy: &Proxy,
+        request: Request<hyper::body::Incoming>,
+        reply: oneshot::Sender<Response<ResponseBody>>,
+    ) -> Result<(), ExitStatus> {
         let (response_tx, mut response_rx) = oneshot::channel();
-        let mut reply = Some(job.reply);
+        let mut reply = Some(reply);
         let prepared = (|| {
             let mut http = store.data_mut().http();
-            let request = http.new_incoming_request(Scheme::Http, job.request)?;
+            let request = http.new_incoming_request(Scheme::Http, request)?;
             let outparam = http.new_response_outparam(response_tx)?;
             Ok::<_, wasmtime::Error>((request, outparam))
         })();

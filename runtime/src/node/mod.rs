@@ -6,6 +6,7 @@
 mod admission;
 mod backoff;
 mod container;
+pub mod exec;
 mod listener;
 mod pod_status;
 mod pod_worker;
@@ -50,6 +51,7 @@ pub(crate) enum PodMessage {
     Delete {
         grace: Option<i64>,
     },
+    Exec(exec::ExecRequest),
     Resync,
 }
 

@@ -205,6 +205,7 @@ impl PodWorker {
                 });
             }
             PodMessage::Delete { grace } => self.begin_deletion(grace, now),
+            PodMessage::Exec(request) => self.exec(request),
         }
     }
 
@@ -466,7 +467,10 @@ fn new_container_id() -> String {
 }
 
 /// HOSTNAME (the pod name, as in a container) plus the container's literal env values.
-fn container_env(pod: &Pod, spec: &k8s_openapi::api::core::v1::Container) -> Vec<(String, String)> {
+pub(super) fn container_env(
+    pod: &Pod,
+    spec: &k8s_openapi::api::core::v1::Container,
+) -> Vec<(String, String)> {
     let mut env = vec![(
         "HOSTNAME".to_string(),
         pod.metadata.name.clone().unwrap_or_default(),
@@ -489,12 +493,12 @@ fn container_args(spec: &k8s_openapi::api::core::v1::Container) -> Vec<String> {
     args
 }
 
-fn memory_limit(spec: &k8s_openapi::api::core::v1::Container) -> Option<u64> {
+pub(super) fn memory_limit(spec: &k8s_openapi::api::core::v1::Container) -> Option<u64> {
     let quantity = spec.resources.as_ref()?.limits.as_ref()?.get("memory")?;
     crate::quantity::parse_bytes(&quantity.0)
 }
 
-fn cpu_limit(spec: &k8s_openapi::api::core::v1::Container) -> Option<u64> {
+pub(super) fn cpu_limit(spec: &k8s_openapi::api::core::v1::Container) -> Option<u64> {
     let quantity = spec.resources.as_ref()?.limits.as_ref()?.get("cpu")?;
     crate::quantity::parse_millicores(&quantity.0)
 }

@@ -14,6 +14,7 @@ use wasmpod_probe::{HttpGetRequest, ProbeOutcome, ProbeResult};
 use super::{ProbeType, ResultValue};
 use crate::clock::{add, since, SharedClock};
 use crate::events::{EventRecorder, EventType, ObjectRef};
+use crate::node::exec::{expand, ExecOutcome, ExecRequest};
 use crate::node::PodMessage;
 use crate::store::ObjectStore;
 
@@ -275,8 +276,10 @@ impl Worker {
                 Err(error) => errored(error),
             };
         }
-        if probe.exec.is_some() {
-            return errored("exec probes are not supported by this wasmpod version yet".into());
+        if let Some(action) = &probe.exec {
+            return self
+                .exec(action.command.clone().unwrap_or_default(), timeout)
+                .await;
         }
         if let Some(action) = &probe.grpc {
             return match wasmpod_probe::grpc_target(action, &pod_ip) {
@@ -287,6 +290,50 @@ impl Worker {
             };
         }
         errored("missing probe handler".into())
+    }
+}
+
+impl Worker {
+    /// pkg/probe/exec: exit 0 succeeds, anything else fails with the output; a timeout fails
+    /// with `command "…" timed out`; other trouble is a probe error.
+    async fn exec(&self, command: Vec<String>, timeout: Duration) -> ProbeOutcome {
+        let env: Vec<(String, String)> = self
+            .target
+            .container
+            .env
+            .iter()
+            .flatten()
+            .filter_map(|var| Some((var.name.clone(), var.value.clone()?)))
+            .collect();
+        let argv: Vec<String> = command.iter().map(|arg| expand(arg, &env)).collect();
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let request = ExecRequest {
+            container: self.target.container.name.clone(),
+            argv: argv.clone(),
+            timeout,
+            reply,
+        };
+        if self.target.results.send(PodMessage::Exec(request)).is_err() {
+            return errored("the pod is gone".into());
+        }
+        let outcome = match answer.await {
+            Ok(outcome) => outcome,
+            Err(_) => return errored("the pod is gone".into()),
+        };
+        let result = |result, output| ProbeOutcome {
+            result,
+            output,
+            error: None,
+        };
+        match outcome {
+            ExecOutcome::Exited { code: 0, output } => result(ProbeResult::Success, output),
+            ExecOutcome::Exited { output, .. } => result(ProbeResult::Failure, output),
+            ExecOutcome::TimedOut => result(
+                ProbeResult::Failure,
+                format!("command \"{}\" timed out", argv.join(" ")),
+            ),
+            ExecOutcome::Failed(error) => errored(error),
+        }
     }
 }
 
