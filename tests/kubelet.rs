@@ -733,3 +733,152 @@ spec:
     }
     assert_eq!(status_of(node, "no-exec").unwrap().restart_count, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lifecycle_hooks_run_and_report_failures() {
+    let t = node();
+    let node = &t.node;
+    node.apply(vec![
+        pod(r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: poststart
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: app
+    image: misbehave:latest
+    imagePullPolicy: Never
+    ports:
+    - containerPort: 8080
+    lifecycle:
+      postStart:
+        exec:
+          command: ["exit", "1", "boom"]
+"#),
+        pod(r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: prestop
+spec:
+  terminationGracePeriodSeconds: 5
+  containers:
+  - name: app
+    image: misbehave:latest
+    imagePullPolicy: Never
+    env:
+    - name: ON_STOP
+      value: "exit:0"
+    ports:
+    - containerPort: 8080
+    lifecycle:
+      preStop:
+        httpGet:
+          path: /log
+          port: 8080
+"#),
+        pod(r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: badstop
+spec:
+  terminationGracePeriodSeconds: 3
+  containers:
+  - name: app
+    image: misbehave:latest
+    imagePullPolicy: Never
+    env:
+    - name: ON_STOP
+      value: "exit:0"
+    ports:
+    - containerPort: 8080
+    lifecycle:
+      preStop:
+        httpGet:
+          port: 9999
+"#),
+    ])
+    .unwrap();
+
+    // A failing postStart hook: FailedPostStartHook, then the container is killed.
+    let status = wait_for_status(
+        node,
+        "poststart",
+        Duration::from_secs(20),
+        "the kill",
+        |s| s.state.as_ref().is_some_and(|st| st.terminated.is_some()),
+    )
+    .await;
+    assert_eq!(
+        terminated(&status).0,
+        0,
+        "it handles stop itself (exit:0 default)"
+    );
+    let uid = node
+        .store()
+        .pod("default", "poststart")
+        .unwrap()
+        .metadata
+        .uid
+        .unwrap();
+    let failed = messages(node, "FailedPostStartHook");
+    assert_eq!(
+        failed,
+        [format!(
+            "Exec lifecycle hook ([exit 1 boom]) for Container \"app\" in Pod \"poststart_default({uid})\" failed - error: command 'exit 1 boom' exited with 1: boom, message: \"boom\""
+        )]
+    );
+    assert!(messages(node, "Killing").contains(&"FailedPostStartHook".to_string()));
+
+    // preStop runs before the stop request, while the container still serves.
+    for name in ["prestop", "badstop"] {
+        wait_for_status(node, name, Duration::from_secs(20), "ready", |s| s.ready).await;
+    }
+    let logs = node.logs("default", "prestop", None).unwrap();
+    let mut changes = node.store().subscribe();
+    node.delete_pod("default", "prestop", None).unwrap();
+    node.delete_pod("default", "badstop", None).unwrap();
+    let mut gone = Vec::new();
+    while gone.len() < 2 {
+        if let Ok(wasmpod::store::Change::PodDeleted(pod)) = changes.recv().await {
+            gone.push(pod);
+        }
+    }
+    for pod in &gone {
+        let last = pod
+            .status
+            .clone()
+            .unwrap()
+            .container_statuses
+            .unwrap()
+            .remove(0);
+        assert_eq!(
+            terminated(&last),
+            (0, "Completed".to_string()),
+            "{:?}",
+            pod.metadata.name
+        );
+    }
+    let lines: Vec<String> = logs
+        .lines(false)
+        .unwrap()
+        .into_iter()
+        .map(|l| l.text)
+        .collect();
+    assert!(
+        lines.contains(&"to stdout".to_string()),
+        "the preStop request reached the guest: {lines:?}"
+    );
+    let failed = messages(node, "FailedPreStopHook");
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(
+        failed[0]
+            .starts_with("HTTP lifecycle hook (/) for Container \"app\" in Pod \"badstop_default(")
+            && failed[0].ends_with(":9999: connect: connection refused"),
+        "{failed:?}"
+    );
+}

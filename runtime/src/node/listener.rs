@@ -52,6 +52,14 @@ impl PortListeners {
         })
     }
 
+    /// Stops taking new connections from anywhere, e.g. after a preStop hook in a task.
+    pub fn accept_stopper(&self) -> Vec<tokio::task::AbortHandle> {
+        self.accept_loops
+            .iter()
+            .map(|task| task.abort_handle())
+            .collect()
+    }
+
     /// Stop taking new connections; requests on open ones still reach the instance.
     pub fn stop_accepting(&mut self) {
         for task in self.accept_loops.drain(..) {

@@ -7,6 +7,7 @@ mod admission;
 mod backoff;
 mod container;
 pub mod exec;
+mod hooks;
 mod listener;
 mod pod_status;
 mod pod_worker;
@@ -52,6 +53,12 @@ pub(crate) enum PodMessage {
         grace: Option<i64>,
     },
     Exec(exec::ExecRequest),
+    /// The postStart hook of this instance failed with this message.
+    PostStartFailed {
+        container: String,
+        id: String,
+        message: String,
+    },
     Resync,
 }
 

@@ -14,7 +14,7 @@ use wasmpod_printers::duration::go_duration;
 
 use super::container::{ContainerState, Running, Terminated};
 use super::listener::PortListeners;
-use super::{NodeShared, PodMessage};
+use super::{hooks, NodeShared, PodMessage};
 use crate::clock::add;
 use crate::events::{EventType, ObjectRef};
 use crate::ip::PodIp;
@@ -206,6 +206,33 @@ impl PodWorker {
             }
             PodMessage::Delete { grace } => self.begin_deletion(grace, now),
             PodMessage::Exec(request) => self.exec(request),
+            PodMessage::PostStartFailed {
+                container,
+                id,
+                message,
+            } => {
+                let Some(index) = self.containers.iter().position(|c| c.name() == container) else {
+                    return;
+                };
+                let current = self.containers[index].running.as_ref();
+                if current.is_none_or(|r| r.id != id || r.stopping) {
+                    return;
+                }
+                let object = self.object.container(&container);
+                self.node.events.kubelet(
+                    &object,
+                    EventType::Warning,
+                    "FailedPostStartHook",
+                    message,
+                );
+                let grace = self
+                    .pod
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.termination_grace_period_seconds)
+                    .unwrap_or(30);
+                self.kill(index, "FailedPostStartHook".into(), grace);
+            }
         }
     }
 
@@ -299,9 +326,11 @@ impl PodWorker {
         }
     }
 
-    /// killContainer: Killing event, stop (SIGTERM), kill when the grace period is over.
+    /// killContainer: Killing event, the preStop hook (its time counts against the grace
+    /// period), stop (SIGTERM), kill when the grace period is over.
     fn kill(&mut self, index: usize, message: String, grace_seconds: i64) {
         let object = self.object.container(self.containers[index].name());
+        let hook_context = self.hook_context(index);
         let Some(running) = self.containers[index].running.as_mut() else {
             return;
         };
@@ -309,19 +338,58 @@ impl PodWorker {
             .events
             .kubelet(&object, EventType::Normal, "Killing", message);
         running.stopping = true;
-        if let Some(listeners) = running.listeners.as_mut() {
-            listeners.stop_accepting();
-        }
-        running.instance.stop();
+        let stop_accepting = running
+            .listeners
+            .as_ref()
+            .map(|listeners| listeners.accept_stopper())
+            .unwrap_or_default();
+        let pre_stop = hook_context
+            .container
+            .lifecycle
+            .as_ref()
+            .and_then(|l| l.pre_stop.clone());
         let grace = Duration::from_secs(grace_seconds.max(0) as u64).max(MINIMUM_GRACE);
         let instance = running.instance.clone();
         let clock = self.node.clock.clone();
+        let events = self.node.events.clone();
         tokio::spawn(async move {
+            let mut remaining = grace;
+            if let Some(handler) = pre_stop {
+                let started = clock.now();
+                let outcome = tokio::select! {
+                    outcome = hooks::run(&handler, &hook_context, grace) => Some(outcome),
+                    _ = instance.wait() => None,
+                    _ = clock.sleep(grace) => None,
+                };
+                if let Some(Err(message)) = outcome {
+                    events.kubelet(&object, EventType::Warning, "FailedPreStopHook", message);
+                }
+                remaining = grace
+                    .saturating_sub(crate::clock::since(clock.now(), started))
+                    .max(MINIMUM_GRACE);
+            }
+            for accept_loop in stop_accepting {
+                accept_loop.abort();
+            }
+            instance.stop();
             tokio::select! {
                 _ = instance.wait() => {}
-                _ = clock.sleep(grace) => instance.kill(),
+                _ = clock.sleep(remaining) => instance.kill(),
             }
         });
+    }
+
+    fn hook_context(&self, index: usize) -> hooks::HookContext {
+        hooks::HookContext {
+            container: self.containers[index].spec.clone(),
+            pod_ip: self.ip.address,
+            pod_desc: format!(
+                "{}_{}({})",
+                self.object.name, self.object.namespace, self.object.uid
+            ),
+            clock: self.node.clock.clone(),
+            pod_worker: self.tx.clone(),
+        }
     }
 
     pub(super) fn schedule_resync(&self, at: Timestamp) {
@@ -405,6 +473,28 @@ impl PodWorker {
             "Started",
             format!("Started container {name}"),
         );
+        if let Some(handler) = container
+            .spec
+            .lifecycle
+            .as_ref()
+            .and_then(|l| l.post_start.clone())
+        {
+            let context = self.hook_context(index);
+            let (tx, name, id) = (self.tx.clone(), name.clone(), id.clone());
+            tokio::spawn(async move {
+                // The kubelet gives postStart no timeout of its own; the container's life bounds it.
+                if let Err(message) =
+                    hooks::run(&handler, &context, Duration::from_secs(3600)).await
+                {
+                    let _ = tx.send(PodMessage::PostStartFailed {
+                        container: name,
+                        id,
+                        message,
+                    });
+                }
+            });
+        }
+        let container = &mut self.containers[index];
 
         let ports: Vec<u16> = container
             .spec
