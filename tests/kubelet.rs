@@ -719,6 +719,19 @@ spec:
     let program = status_of(node, "program").unwrap();
     assert!(!program.ready);
     assert_eq!(program.restart_count, 0);
+    let describe = wasmpod::printers::describe_pod(
+        &node.store().pod("default", "execd").unwrap(),
+        &[],
+        node.clock().now(),
+    );
+    assert!(
+        describe.contains("    Liveness:       exec [$(CHECK)] delay=0s timeout=1s period=1s #success=1 #failure=2\n"),
+        "{describe}"
+    );
+    assert!(
+        describe.contains("    Environment:\n      CHECK:  check\n"),
+        "{describe}"
+    );
 
     // An HTTP guest without the export: a probe error, not a failure.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);

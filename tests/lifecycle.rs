@@ -143,9 +143,9 @@ async fn traps_exits_and_kills_map_to_exit_codes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn memory_limit_is_an_oom_kill() {
+async fn memory_limit_is_an_oom_kill_and_the_container_restarts() {
     let t = node();
-    let mut pod = misbehave("hog", "Never", "exit:0");
+    let mut pod = misbehave("hog", "Always", "exit:0");
     let container = &mut pod.spec.as_mut().unwrap().containers[0];
     container.resources = Some(k8s_openapi::api::core::v1::ResourceRequirements {
         limits: Some(
@@ -157,9 +157,35 @@ async fn memory_limit_is_an_oom_kill() {
         ),
         ..Default::default()
     });
+    wasmpod::manifest::apply_defaults(&mut pod);
     t.node.apply(vec![pod]).unwrap();
     let status = crash_with(&t.node, "hog", "/alloc").await;
     assert_eq!(terminated(&status), (137, "OOMKilled".to_string()));
+    let restarted = wait_for_status(
+        &t.node,
+        "hog",
+        Duration::from_secs(10),
+        "the restart",
+        |s| s.restart_count == 1 && s.state.as_ref().is_some_and(|st| st.running.is_some()),
+    )
+    .await;
+    let last = restarted.last_state.unwrap().terminated.unwrap();
+    assert_eq!(
+        (last.exit_code, last.reason.as_deref()),
+        (137, Some("OOMKilled"))
+    );
+    let pod = t.node.store().pod("default", "hog").unwrap();
+    let describe = wasmpod::printers::describe_pod(&pod, &[], t.node.clock().now());
+    for block in [
+        "    Last State:     Terminated\n      Reason:       OOMKilled\n      Exit Code:    137\n",
+        "    Limits:\n      memory:  32Mi\n    Requests:\n      memory:  32Mi\n",
+        "Burstable\n",
+    ] {
+        assert!(
+            describe.contains(block),
+            "missing {block:?} in:\n{describe}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -61,6 +61,21 @@ fn all_containers_mut(spec: &mut PodSpec) -> impl Iterator<Item = &mut Container
         .chain(spec.containers.iter_mut())
 }
 
+/// `SetDefaults_Pod`: a resource with a limit but no request is requested at its limit
+/// (which is what makes a limits-only pod Guaranteed or Burstable rather than BestEffort).
+fn default_requests_to_limits(container: &mut Container) {
+    let Some(resources) = container.resources.as_mut() else {
+        return;
+    };
+    let Some(limits) = resources.limits.clone() else {
+        return;
+    };
+    let requests = resources.requests.get_or_insert_with(Default::default);
+    for (name, quantity) in limits {
+        requests.entry(name).or_insert(quantity);
+    }
+}
+
 /// `SetDefaults_Container`, `SetDefaults_ContainerPort`, probe/handler/env defaults.
 fn default_container(container: &mut Container) {
     if is_empty(&container.image_pull_policy) {
@@ -75,6 +90,7 @@ fn default_container(container: &mut Container) {
     for port in container.ports.iter_mut().flatten() {
         default_str(&mut port.protocol, "TCP");
     }
+    default_requests_to_limits(container);
     for probe in [
         &mut container.liveness_probe,
         &mut container.readiness_probe,

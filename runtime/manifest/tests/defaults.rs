@@ -196,3 +196,19 @@ fn volumes_env_resources_and_host_network() {
     assert!(value["spec"].get("nodeName").is_none());
     assert!(value.get("status").is_none());
 }
+
+#[test]
+fn requests_default_to_limits() {
+    let pods = wasmpod_manifest::parse(
+        "limits.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: httpd\n    resources:\n      limits:\n        memory: 64Mi\n        cpu: 100m\n      requests:\n        cpu: 50m\n",
+    )
+    .unwrap();
+    let resources = pods[0].spec.as_ref().unwrap().containers[0]
+        .resources
+        .clone()
+        .unwrap();
+    let requests = resources.requests.unwrap();
+    assert_eq!(requests["memory"].0, "64Mi", "copied from the limit");
+    assert_eq!(requests["cpu"].0, "50m", "an explicit request stays");
+}
