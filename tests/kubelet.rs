@@ -895,3 +895,84 @@ spec:
         "{failed:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_program_that_checks_for_the_stop_request_exits_cleanly() {
+    let t = node();
+    let node = &t.node;
+    let program = |name: &str, mode: &str| {
+        pod(&format!(
+            r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: {name}
+spec:
+  terminationGracePeriodSeconds: 3
+  containers:
+  - name: app
+    image: cmd_app:latest
+    imagePullPolicy: Never
+    env:
+    - name: MODE
+      value: {mode}
+"#
+        ))
+    };
+    node.apply(vec![
+        program("graceful", "graceful"),
+        program("stubborn", "serve"),
+    ])
+    .unwrap();
+    for name in ["graceful", "stubborn"] {
+        wait_for_status(node, name, Duration::from_secs(20), "running", |s| s.ready).await;
+    }
+    // Let both reach their accept loops.
+    for name in ["graceful", "stubborn"] {
+        let address = format!("{}:8080", pod_ip(node, name).await);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while get(address.clone(), "/").await.is_err() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{name} never listened"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    let logs = node.logs("default", "graceful", None).unwrap();
+    let mut changes = node.store().subscribe();
+    let started = std::time::Instant::now();
+    node.delete_pod("default", "graceful", None).unwrap();
+    node.delete_pod("default", "stubborn", None).unwrap();
+    let mut ended = Vec::new();
+    while ended.len() < 2 {
+        if let Ok(wasmpod::store::Change::PodDeleted(pod)) = changes.recv().await {
+            let last = pod.status.unwrap().container_statuses.unwrap().remove(0);
+            ended.push((
+                pod.metadata.name.unwrap(),
+                terminated(&last),
+                started.elapsed(),
+            ));
+        }
+    }
+    ended.sort();
+    let (_, graceful_exit, graceful_took) = &ended[0];
+    let (_, stubborn_exit, stubborn_took) = &ended[1];
+    assert_eq!(*graceful_exit, (0, "Completed".to_string()));
+    assert!(*graceful_took < Duration::from_secs(3), "{graceful_took:?}");
+    assert_eq!(*stubborn_exit, (137, "Error".to_string()));
+    assert!(
+        *stubborn_took >= Duration::from_secs(3),
+        "{stubborn_took:?}"
+    );
+    let lines: Vec<String> = logs
+        .lines(false)
+        .unwrap()
+        .into_iter()
+        .map(|l| l.text)
+        .collect();
+    assert!(
+        lines.contains(&"stop requested: shutting down".to_string()),
+        "{lines:?}"
+    );
+}

@@ -4,11 +4,15 @@
 //! - `MODE=serve` (default): binds `0.0.0.0:8080` itself (wasmpod rewrites that to the pod IP)
 //!   and answers `ok` to every request; `GET /exit/N` exits with N after answering.
 //! - `MODE=connect`: tries to connect to `TARGET` and prints the outcome; exit 0 if connected.
+//! - `MODE=graceful`: like `serve`, but checks `wasmpod:container/termination` between
+//!   accepts and exits 0 when asked to stop.
 //! - run as `cmd_app probe N` (an exec probe's fresh instance): prints `probe says N`, exits N.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
+
+wit_bindgen::generate!({ path: "../../wit", world: "program" });
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
@@ -43,8 +47,35 @@ fn main() {
                 }
             }
         }
+        "graceful" => serve_gracefully(),
         _ => serve(),
     }
+}
+
+fn serve_gracefully() {
+    let listener = TcpListener::bind("0.0.0.0:8080").expect("listen");
+    listener.set_nonblocking(true).expect("non-blocking accept");
+    println!("listening on {:?}", listener.local_addr());
+    loop {
+        if wasmpod::container::termination::requested() {
+            println!("stop requested: shutting down");
+            return;
+        }
+        match listener.accept() {
+            Ok((stream, _)) => answer(stream),
+            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(error) => eprintln!("accept: {error}"),
+        }
+    }
+}
+
+fn answer(mut stream: TcpStream) {
+    let _ = stream.set_nonblocking(false);
+    let mut request_line = String::new();
+    let _ = BufReader::new(&stream).read_line(&mut request_line);
+    let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n");
 }
 
 fn serve() {

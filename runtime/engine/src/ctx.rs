@@ -31,12 +31,25 @@ pub(crate) struct Ctx {
     pub(crate) cpu: Option<CpuThrottle>,
     /// Where a command container's binds go (see sockets.rs).
     pub(crate) pod_ip: Option<std::net::Ipv4Addr>,
+    /// Set by a stop request; programs read it through `wasmpod:container/termination`.
+    pub(crate) stop_requested: Arc<AtomicBool>,
 }
 
 impl Ctx {
     pub(crate) fn killed(&self) -> bool {
         self.kill.load(Ordering::Relaxed)
     }
+}
+
+/// `wasmpod:container/termination.requested`, for programs that import it.
+pub(crate) fn add_termination_to_linker(
+    linker: &mut wasmtime::component::Linker<Ctx>,
+) -> wasmtime::Result<()> {
+    linker
+        .instance("wasmpod:container/termination@0.1.0")?
+        .func_wrap("requested", |store, (): ()| {
+            Ok((store.data().stop_requested.load(Ordering::Relaxed),))
+        })
 }
 
 impl WasiView for Ctx {

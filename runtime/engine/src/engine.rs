@@ -48,6 +48,8 @@ impl Engine {
             .map_err(|e| LoadError::Engine(e.to_string()))?;
         crate::sockets::add_bind_rewrite(&mut linker)
             .map_err(|e| LoadError::Engine(e.to_string()))?;
+        crate::ctx::add_termination_to_linker(&mut linker)
+            .map_err(|e| LoadError::Engine(e.to_string()))?;
 
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut hasher);

@@ -88,6 +88,7 @@ pub enum ExecError {
 /// Handle to a running incarnation. Dropping it kills the instance.
 pub struct Instance {
     jobs: mpsc::Sender<Job>,
+    stop_requested: Arc<AtomicBool>,
     handles_exec: bool,
     control: watch::Sender<Command>,
     kill_flag: Arc<AtomicBool>,
@@ -115,13 +116,15 @@ impl Instance {
             jobs: jobs_rx,
             control: control_rx,
         };
-        let store = new_store(image, config, kill_flag.clone());
+        let stop_requested = Arc::new(AtomicBool::new(false));
+        let store = new_store(image, config, kill_flag.clone(), stop_requested.clone());
         tokio::spawn(async move {
             let status = actor.run(store, started_tx).await;
             let _ = exit_tx.send(Some(status));
         });
         Instance {
             jobs: jobs_tx,
+            stop_requested,
             handles_exec: image.inner.exec.is_some(),
             control: control_tx,
             kill_flag,
@@ -184,6 +187,7 @@ impl Instance {
     /// then `shutdown.stop()` decides the exit code. A guest without that export does not
     /// notice, and ends only with [`Instance::kill`] (137).
     pub fn stop(&self) {
+        self.stop_requested.store(true, Ordering::Relaxed);
         self.control.send_if_modified(|command| {
             let changed = *command == Command::Run;
             if changed {
@@ -216,7 +220,12 @@ impl Instance {
     }
 }
 
-fn new_store(image: &Image, config: InstanceConfig, kill_flag: Arc<AtomicBool>) -> Store<Ctx> {
+fn new_store(
+    image: &Image,
+    config: InstanceConfig,
+    kill_flag: Arc<AtomicBool>,
+    stop_requested: Arc<AtomicBool>,
+) -> Store<Ctx> {
     let mut wasi = WasiCtxBuilder::new();
     wasi.envs(&config.env)
         .args(&config.args)
@@ -241,6 +250,7 @@ fn new_store(image: &Image, config: InstanceConfig, kill_flag: Arc<AtomicBool>) 
         hooks: NoOutgoingHttp,
         cpu: config.cpu_limit_millicores.map(CpuThrottle::new),
         pod_ip: config.pod_ip,
+        stop_requested,
     };
     let mut store = Store::new(&image.inner.engine, ctx);
     store.limiter(|ctx| &mut ctx.limiter);
