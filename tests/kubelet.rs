@@ -5,7 +5,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::node::{events, get, node, pod, pod_ip, status_of, terminated, wait_for_status};
+use common::node::{
+    events, get, get_when_listening, node, pod, pod_ip, status_of, terminated, wait_for_status,
+};
 use k8s_openapi::api::core::v1::PodCondition;
 use wasmpod::Node;
 
@@ -78,10 +80,8 @@ spec:
     .await;
     assert_eq!(ready.started, Some(true));
     assert_eq!(condition(node, "web", "Ready").status, "True");
-    let address = format!("{}:8080", pod_ip(node, "web").await);
 
-    // Now probe every second: patching the probe is not possible, so use a second pod for
-    // the flip, with a short period and successThreshold 2.
+    // The flip itself on a pod probed every second, with successThreshold 2.
     node.apply(vec![pod(r#"
 apiVersion: v1
 kind: Pod
@@ -145,7 +145,6 @@ spec:
     assert_eq!(back.restart_count, 0);
     assert_eq!(condition(node, "flip", "Ready").status, "True");
     assert!(events(node, "Killing").is_empty());
-    drop(address);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -370,19 +369,8 @@ spec:
       periodSeconds: 1
 "#)])
         .unwrap();
-    let ip = pod_ip(node, "server").await;
-    let address = format!("{ip}:8080");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    let answer = loop {
-        if let Ok(answer) = get(address.clone(), "/").await {
-            break answer;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the program never listened"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let address = format!("{}:8080", pod_ip(node, "server").await);
+    let answer = get_when_listening(node, "server", 8080, "/").await;
     assert_eq!(answer, (200, "ok\n".to_string()));
     let logs = node
         .logs("default", "server", None)
@@ -929,15 +917,7 @@ spec:
     }
     // Let both reach their accept loops.
     for name in ["graceful", "stubborn"] {
-        let address = format!("{}:8080", pod_ip(node, name).await);
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        while get(address.clone(), "/").await.is_err() {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{name} never listened"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        get_when_listening(node, name, 8080, "/").await;
     }
     let logs = node.logs("default", "graceful", None).unwrap();
     let mut changes = node.store().subscribe();

@@ -6,7 +6,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::node::{events, get, node, pod, pod_ip, terminated, wait_for_status};
+use common::node::{
+    events, get, get_when_listening, node, pod, pod_ip, terminated, wait_for_log_line,
+    wait_for_status,
+};
 use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
 use wasmpod::store::Change;
 use wasmpod::Node;
@@ -47,13 +50,8 @@ async fn crash_with(node: &Node, name: &str, path: &'static str) -> ContainerSta
         |s| s.state.as_ref().is_some_and(|st| st.running.is_some()),
     )
     .await;
+    get_when_listening(node, name, 8080, "/").await;
     let address = format!("{}:8080", pod_ip(node, name).await);
-    // The port opens once the instance finished starting.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while get(address.clone(), "/").await.is_err() {
-        assert!(tokio::time::Instant::now() < deadline, "port never opened");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
     let _ = get(address, path).await;
     wait_for_status(
         node,
@@ -94,14 +92,11 @@ async fn traps_exits_and_kills_map_to_exit_codes() {
             })
             .await;
             assert!(status.state.unwrap().running.is_some());
+            get_when_listening(&node, name, 8080, "/").await;
             let address = format!("{}:8080", pod_ip(&node, name).await);
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-            while get(address.clone(), "/").await.is_err() {
-                assert!(tokio::time::Instant::now() < deadline);
-            }
             let spinning = tokio::spawn(get(address, path));
-            // Make sure the guest is inside the loop before asking it to stop.
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            // The guest is inside the loop before it is asked to stop.
+            wait_for_log_line(&node, name, "handling /spin").await;
             let mut changes = node.store().subscribe();
             let started = std::time::Instant::now();
             node.delete_pod("default", name, None).unwrap();
@@ -399,11 +394,7 @@ async fn logs_keep_partial_lines_and_the_previous_instance() {
         s.ready
     })
     .await;
-    let address = format!("{}:8080", pod_ip(node, "chatty").await);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while get(address.clone(), "/log").await.is_err() {
-        assert!(tokio::time::Instant::now() < deadline);
-    }
+    get_when_listening(node, "chatty", 8080, "/log").await;
     crash_with(node, "chatty", "/exit/2").await;
     wait_for_status(node, "chatty", Duration::from_secs(10), "restart", |s| {
         s.restart_count == 1

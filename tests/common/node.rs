@@ -116,3 +116,38 @@ pub fn terminated(status: &ContainerStatus) -> (i32, String) {
         .expect("a termination");
     (t.exit_code, t.reason.unwrap_or_default())
 }
+
+/// GETs `path` on the pod's port, retrying until the port is open (it opens once the
+/// instance has started, or once a program listens).
+pub async fn get_when_listening(node: &Node, name: &str, port: u16, path: &str) -> (u16, String) {
+    let address = format!("{}:{port}", pod_ip(node, name).await);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(answer) = get(address.clone(), path).await {
+            return answer;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{name}: port {port} never opened"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits until the container's current log has a line equal to `line`.
+pub async fn wait_for_log_line(node: &Node, name: &str, line: &str) {
+    let logs = node.logs("default", name, None).unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !logs
+        .lines(false)
+        .unwrap_or_default()
+        .iter()
+        .any(|l| l.text == line)
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{name}: no log line {line:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}

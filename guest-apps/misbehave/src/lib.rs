@@ -73,6 +73,7 @@ fn spin() -> ! {
 impl wasip2::exports::http::incoming_handler::Guest for Misbehave {
     fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
         let path = request.path_with_query().unwrap_or_default();
+        println!("handling {path}");
         let mut status = 200;
         let mut body = b"ok\n".to_vec();
         match path.as_str() {
