@@ -77,10 +77,10 @@ impl PodWorker {
             ImageKind::Command => {
                 let capture = Arc::new(Capture::default());
                 let config = InstanceConfig {
-                    env: super::pod_worker::container_env(&self.pod, &container.spec),
+                    env: super::start::container_env(&self.pod, &container.spec),
                     args: argv,
-                    memory_limit: super::pod_worker::memory_limit(&container.spec),
-                    cpu_limit_millicores: super::pod_worker::cpu_limit(&container.spec),
+                    memory_limit: super::start::memory_limit(&container.spec),
+                    cpu_limit_millicores: super::start::cpu_limit(&container.spec),
                     pod_ip: Some(self.ip.address),
                     logs: capture.clone(),
                 };

@@ -12,6 +12,8 @@ mod listener;
 mod pod_status;
 mod pod_worker;
 mod pull;
+mod start;
+mod stop;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

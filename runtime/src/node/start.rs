@@ -1,0 +1,187 @@
+//! Starting a container: crash back-off, the image, Created/Started, the instance, its ports
+//! and its postStart hook (kuberuntime's startContainer).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Pod;
+use wasmpod_engine::{ExitStatus, ImageKind, Instance, InstanceConfig};
+use wasmpod_printers::duration::go_duration;
+
+use super::container::Running;
+use super::listener::PortListeners;
+use super::pod_worker::PodWorker;
+use super::{hooks, PodMessage};
+use crate::events::EventType;
+
+impl PodWorker {
+    pub(super) async fn start_container(&mut self, index: usize) {
+        let now = self.node.clock.now();
+        let object = self.object.container(self.containers[index].name());
+        let pod_desc = format!(
+            "{}_{}({})",
+            self.object.name, self.object.namespace, self.object.uid
+        );
+
+        // Crash back-off, measured from the last exit (kuberuntime_manager.go doBackOff).
+        let container = &mut self.containers[index];
+        if let Some(finished_at) = container.terminations.first().map(|t| t.finished_at) {
+            if container.crash_backoff.in_backoff_since(finished_at, now) {
+                let name = container.name().to_string();
+                container.waiting = Some((
+                    "CrashLoopBackOff".into(),
+                    Some(format!(
+                        "back-off {} restarting failed container={name} pod={pod_desc}",
+                        go_duration(container.crash_backoff.delay())
+                    )),
+                ));
+                let expiry = container.crash_backoff.expires_at(finished_at);
+                self.node.events.kubelet(
+                    &object,
+                    EventType::Warning,
+                    "BackOff",
+                    format!("Back-off restarting failed container {name} in pod {pod_desc}"),
+                );
+                self.schedule_resync(expiry);
+                return;
+            }
+            container.crash_backoff.next(finished_at, now);
+        }
+
+        let Some(image) = self.ensure_image(index).await else {
+            return;
+        };
+
+        let container = &mut self.containers[index];
+        let name = container.name().to_string();
+        self.node.events.kubelet(
+            &object,
+            EventType::Normal,
+            "Created",
+            format!("Created container: {name}"),
+        );
+        container.logs.start_instance();
+        let config = InstanceConfig {
+            env: container_env(&self.pod, &container.spec),
+            args: container_args(&container.spec),
+            memory_limit: memory_limit(&container.spec),
+            cpu_limit_millicores: cpu_limit(&container.spec),
+            pod_ip: Some(self.ip.address),
+            logs: container.logs.sink(),
+        };
+        let instance = Arc::new(Instance::spawn(&image.loaded, config));
+        let id = new_container_id();
+        container.instances_started += 1;
+        container.waiting = None;
+        container.running = Some(Running {
+            instance: instance.clone(),
+            id: id.clone(),
+            started_at: self.node.clock.now(),
+            listeners: None,
+            stopping: false,
+            start_error: None,
+        });
+        self.node.events.kubelet(
+            &object,
+            EventType::Normal,
+            "Started",
+            format!("Started container {name}"),
+        );
+        if let Some(handler) = container
+            .spec
+            .lifecycle
+            .as_ref()
+            .and_then(|l| l.post_start.clone())
+        {
+            let context = self.hook_context(index);
+            let (tx, name, id) = (self.tx.clone(), name.clone(), id.clone());
+            tokio::spawn(async move {
+                // The kubelet gives postStart no timeout of its own; the container's life bounds it.
+                if let Err(message) =
+                    hooks::run(&handler, &context, Duration::from_secs(3600)).await
+                {
+                    let _ = tx.send(PodMessage::PostStartFailed {
+                        container: name,
+                        id,
+                        message,
+                    });
+                }
+            });
+        }
+        let container = &mut self.containers[index];
+
+        let ports: Vec<u16> = container
+            .spec
+            .ports
+            .iter()
+            .flatten()
+            .filter(|p| p.protocol.as_deref().unwrap_or("TCP") == "TCP")
+            .filter_map(|p| u16::try_from(p.container_port).ok())
+            .collect();
+        let ip = self.ip.address;
+        let tx = self.tx.clone();
+        // A command component listens itself; the host serves ports only for wasi:http ones.
+        let host_serves_ports = image.loaded.kind() == ImageKind::Http;
+        tokio::spawn(async move {
+            if instance.started().await && host_serves_ports {
+                let result = PortListeners::bind(ip, &ports, instance.clone()).await;
+                let _ = tx.send(PodMessage::Listening {
+                    container: name.clone(),
+                    id: id.clone(),
+                    result,
+                });
+            }
+            let status: ExitStatus = instance.wait().await;
+            let _ = tx.send(PodMessage::Exited {
+                container: name,
+                id,
+                status,
+            });
+        });
+    }
+}
+
+fn new_container_id() -> String {
+    format!(
+        "wasmpod://{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+/// HOSTNAME (the pod name, as in a container) plus the container's literal env values.
+pub(super) fn container_env(
+    pod: &Pod,
+    spec: &k8s_openapi::api::core::v1::Container,
+) -> Vec<(String, String)> {
+    let mut env = vec![(
+        "HOSTNAME".to_string(),
+        pod.metadata.name.clone().unwrap_or_default(),
+    )];
+    for var in spec.env.iter().flatten() {
+        if let Some(value) = &var.value {
+            env.push((var.name.clone(), value.clone()));
+        }
+    }
+    env
+}
+
+/// argv: command then args; the container name stands in for argv[0] when there is no command.
+fn container_args(spec: &k8s_openapi::api::core::v1::Container) -> Vec<String> {
+    let mut args: Vec<String> = spec.command.clone().unwrap_or_default();
+    if args.is_empty() {
+        args.push(spec.name.clone());
+    }
+    args.extend(spec.args.clone().unwrap_or_default());
+    args
+}
+
+pub(super) fn memory_limit(spec: &k8s_openapi::api::core::v1::Container) -> Option<u64> {
+    let quantity = spec.resources.as_ref()?.limits.as_ref()?.get("memory")?;
+    crate::quantity::parse_bytes(&quantity.0)
+}
+
+pub(super) fn cpu_limit(spec: &k8s_openapi::api::core::v1::Container) -> Option<u64> {
+    let quantity = spec.resources.as_ref()?.limits.as_ref()?.get("cpu")?;
+    crate::quantity::parse_millicores(&quantity.0)
+}
