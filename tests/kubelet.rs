@@ -145,6 +145,42 @@ spec:
     assert_eq!(back.restart_count, 0);
     assert_eq!(condition(node, "flip", "Ready").status, "True");
     assert!(events(node, "Killing").is_empty());
+
+    // A redirect to another host is not followed: success, with a ProbeWarning.
+    node.apply(vec![pod(r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: moved
+spec:
+  containers:
+  - name: web
+    image: misbehave:latest
+    imagePullPolicy: Never
+    ports:
+    - containerPort: 8080
+    readinessProbe:
+      httpGet:
+        path: /moved
+        port: 8080
+      periodSeconds: 1
+"#)])
+        .unwrap();
+    wait_for_status(
+        node,
+        "moved",
+        Duration::from_secs(15),
+        "ready through a redirect",
+        |s| s.ready,
+    )
+    .await;
+    assert!(
+        messages(node, "ProbeWarning").contains(
+            &"Readiness probe warning: Probe terminated redirects, Response body: ok\n".to_string()
+        ),
+        "{:?}",
+        messages(node, "ProbeWarning")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

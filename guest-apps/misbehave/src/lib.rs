@@ -2,7 +2,7 @@
 //! `/` 200 `ok`; `/panic`; `/exit/N` (wasi:cli/exit); `/spin` (busy loop);
 //! `/alloc` (grows memory until it fails); `/block` (sleeps in a host call for an hour);
 //! `/log` (a line to stdout and a partial line to stderr); `/healthz` (200, or 503 after
-//! `/sick` until `/heal`); `/work/N` (N million rounds of arithmetic; answers the ms taken).
+//! `/sick` until `/heal`); `/moved` (302 to another host); `/work/N` (N million rounds of arithmetic; answers the ms taken).
 //! At start, env `STARTUP_SECONDS` makes it a slow starter (its ports open after that).
 //! On stop, env `ON_STOP` decides: `exit:N` returns N, `spin` never returns.
 //! Exec commands: `check` (0 `ok`, or 1 `sick` after `/sick`), `exit N [text]`, `sleep S`,
@@ -81,6 +81,7 @@ impl wasip2::exports::http::incoming_handler::Guest for Misbehave {
             "/sick" => SICK.store(true, Ordering::Relaxed),
             "/heal" => SICK.store(false, Ordering::Relaxed),
             "/healthz" if SICK.load(Ordering::Relaxed) => status = 503,
+            "/moved" => status = 302,
             "/spin" => spin(),
             "/alloc" => {
                 let mut hoard: Vec<Vec<u8>> = Vec::new();
@@ -111,7 +112,13 @@ impl wasip2::exports::http::incoming_handler::Guest for Misbehave {
                 }
             }
         }
-        let response = OutgoingResponse::new(Fields::new());
+        let headers = Fields::new();
+        if status == 302 {
+            headers
+                .append("location", b"http://elsewhere.invalid/")
+                .expect("allowed header");
+        }
+        let response = OutgoingResponse::new(headers);
         response.set_status_code(status).expect("valid status");
         let outgoing = response.body().expect("body taken once");
         ResponseOutparam::set(response_out, Ok(response));
