@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use k8s_openapi::api::core::v1::{Event, Pod};
+use k8s_openapi::api::core::v1::{ConfigMap, Event, Pod, Secret};
 use tokio::sync::broadcast;
 
 /// What changed, in the order it happened.
@@ -25,6 +25,8 @@ pub struct ObjectStore {
 struct State {
     pods: BTreeMap<(String, String), Pod>,
     events: BTreeMap<(String, String), Event>,
+    config_maps: BTreeMap<(String, String), ConfigMap>,
+    secrets: BTreeMap<(String, String), Secret>,
     resource_version: u64,
 }
 
@@ -143,6 +145,36 @@ impl ObjectStore {
         } else {
             Change::EventAdded(event)
         });
+    }
+
+    /// Creates or replaces a ConfigMap.
+    pub fn put_config_map(&self, mut config_map: ConfigMap) {
+        let mut state = self.lock();
+        config_map.metadata.resource_version = Some(state.next_version());
+        state
+            .config_maps
+            .insert(key_of(&config_map.metadata), config_map);
+    }
+
+    pub fn config_map(&self, namespace: &str, name: &str) -> Option<ConfigMap> {
+        self.lock()
+            .config_maps
+            .get(&(namespace.to_string(), name.to_string()))
+            .cloned()
+    }
+
+    /// Creates or replaces a Secret.
+    pub fn put_secret(&self, mut secret: Secret) {
+        let mut state = self.lock();
+        secret.metadata.resource_version = Some(state.next_version());
+        state.secrets.insert(key_of(&secret.metadata), secret);
+    }
+
+    pub fn secret(&self, namespace: &str, name: &str) -> Option<Secret> {
+        self.lock()
+            .secrets
+            .get(&(namespace.to_string(), name.to_string()))
+            .cloned()
     }
 
     pub fn events(&self, namespace: Option<&str>) -> Vec<Event> {

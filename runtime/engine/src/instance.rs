@@ -34,6 +34,14 @@ pub type ResponseBody = wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 /// the connection tasks.
 const QUEUE_DEPTH: usize = 128;
 
+/// A host directory granted to the guest at `guest_path`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mount {
+    pub host_path: std::path::PathBuf,
+    pub guest_path: String,
+    pub read_only: bool,
+}
+
 /// What the container is given: the manifest's grants, and where its output goes.
 pub struct InstanceConfig {
     pub env: Vec<(String, String)>,
@@ -44,6 +52,9 @@ pub struct InstanceConfig {
     pub cpu_limit_millicores: Option<u64>,
     /// The pod's IP: a command container may listen on it (binds to 0.0.0.0 land there).
     pub pod_ip: Option<std::net::Ipv4Addr>,
+    /// Host directories the guest sees, at their guest paths (the container's root, volumes).
+    /// WASI resolves a path through the longest matching mount, so volumes nest in the root.
+    pub mounts: Vec<Mount>,
     pub logs: Arc<dyn LogSink>,
 }
 
@@ -236,6 +247,16 @@ fn new_store(
         .allow_udp(false);
     if let (ImageKind::Command, Some(pod_ip)) = (image.kind(), config.pod_ip) {
         crate::sockets::grant_pod_network(&mut wasi, pod_ip);
+    }
+    for mount in &config.mounts {
+        let perms = if mount.read_only {
+            wasmtime_wasi::FsPerms::ReadOnly
+        } else {
+            wasmtime_wasi::FsPerms::ReadWrite
+        };
+        // A mount that cannot be opened was checked by the caller; skipping it leaves the
+        // guest without that path rather than failing the whole start.
+        let _ = wasi.preopened_dir(&mount.host_path, &mount.guest_path, perms);
     }
     let ctx = Ctx {
         wasi: wasi.build(),

@@ -22,5 +22,5 @@ pub use engine::Engine;
 pub use error::LoadError;
 pub use exit::{ExitReason, ExitStatus};
 pub use image::{Image, ImageKind};
-pub use instance::{ExecError, ExecOutput, Instance, InstanceConfig, ResponseBody};
+pub use instance::{ExecError, ExecOutput, Instance, InstanceConfig, Mount, ResponseBody};
 pub use logs::{LogSink, LogStream};

@@ -39,11 +39,31 @@ pub(crate) fn add_bind_rewrite(linker: &mut Linker<Ctx>) -> wasmtime::Result<()>
             })
         },
     )?;
+    // Connecting to "localhost" means the pod: other containers listen on the pod IP.
+    linker.instance(TCP_INTERFACE)?.func_wrap_async(
+        "[method]tcp-socket.start-connect",
+        |mut store, (socket, network, address): (Resource<TcpSocket>, Resource<Network>, IpSocketAddress)| {
+            Box::new(async move {
+                let ctx = store.data_mut();
+                let address = rewrite(SocketAddr::from(address), ctx.pod_ip);
+                let mut view = WasiSocketsCtxView {
+                    ctx: ctx.wasi.sockets(),
+                    table: &mut ctx.table,
+                };
+                let result = HostTcpSocket::start_connect(&mut view, socket, network, address.into());
+                match result {
+                    Ok(()) => Ok((Ok(()),)),
+                    Err(error) => Ok((Err(error.downcast()?),)),
+                }
+            })
+        },
+    )?;
     linker.allow_shadowing(false);
     Ok(())
 }
 
-/// `0.0.0.0`, `127.0.0.1`/`localhost` and `::` mean "this container": the pod IP.
+/// `0.0.0.0`, `127.0.0.1`/`localhost` and `::` mean "this pod": the pod IP. (Connecting to
+/// 0.0.0.0 reaches the local host on Linux too, so the same rule serves binds and connects.)
 fn rewrite(address: SocketAddr, pod_ip: Option<Ipv4Addr>) -> SocketAddr {
     match (address.ip(), pod_ip) {
         (ip, Some(pod_ip)) if ip.is_unspecified() || ip == IpAddr::V4(Ipv4Addr::LOCALHOST) => {

@@ -25,6 +25,8 @@ pub struct Running {
     pub stopping: bool,
     /// Overrides the instance's own exit status (the start failed on our side).
     pub start_error: Option<String>,
+    /// This instance's private root (exec'd programs share it).
+    pub root: std::path::PathBuf,
 }
 
 #[derive(Debug, Clone)]

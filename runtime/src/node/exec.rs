@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::oneshot;
-use wasmpod_engine::{ImageKind, Instance, InstanceConfig, LogSink, LogStream};
+use wasmpod_engine::{ImageKind, Instance, LogSink, LogStream};
 
 use super::pod_worker::PodWorker;
 
@@ -76,13 +76,22 @@ impl PodWorker {
             }
             ImageKind::Command => {
                 let capture = Arc::new(Capture::default());
-                let config = InstanceConfig {
-                    env: super::start::container_env(&self.pod, &container.spec),
-                    args: argv,
-                    memory_limit: super::start::memory_limit(&container.spec),
-                    cpu_limit_millicores: super::start::cpu_limit(&container.spec),
-                    pod_ip: Some(self.ip.address),
-                    logs: capture.clone(),
+                let index = self
+                    .containers
+                    .iter()
+                    .position(|c| c.name() == container.name())
+                    .expect("found above");
+                let config = match self.instance_config(
+                    index,
+                    running.root.clone(),
+                    Some(argv),
+                    capture.clone(),
+                ) {
+                    Ok(config) => config,
+                    Err(error) => {
+                        let _ = reply.send(ExecOutcome::Failed(error));
+                        return;
+                    }
                 };
                 let instance = Instance::spawn(&image.loaded, config);
                 tokio::spawn(async move {

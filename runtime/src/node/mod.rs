@@ -6,6 +6,7 @@
 mod admission;
 mod backoff;
 mod container;
+mod env;
 pub mod exec;
 mod hooks;
 mod listener;
@@ -14,6 +15,7 @@ mod pod_worker;
 mod pull;
 mod start;
 mod stop;
+mod volumes;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -88,6 +90,8 @@ pub struct NodeConfig {
     /// The node name pods are assigned to (default: this machine's host name).
     pub node_name: Option<String>,
     pub clock: SharedClock,
+    /// Host directories pods may mount as hostPath volumes (`--allow-host-path`).
+    pub allowed_host_paths: Vec<PathBuf>,
 }
 
 impl NodeConfig {
@@ -96,6 +100,7 @@ impl NodeConfig {
             home,
             node_name: None,
             clock: Arc::new(SystemClock),
+            allowed_host_paths: Vec::new(),
         }
     }
 }
@@ -108,6 +113,8 @@ pub(crate) struct NodeShared {
     pub(crate) images: ImageStore,
     pub(crate) node_name: String,
     pub(crate) host_ip: String,
+    pub(crate) allowed_host_paths: Vec<PathBuf>,
+    home: PathBuf,
     loaded: Mutex<HashMap<String, Image>>,
     logs: Mutex<HashMap<(String, String, String), Arc<ContainerLogs>>>,
     workers: Mutex<HashMap<(String, String), mpsc::UnboundedSender<PodMessage>>>,
@@ -143,6 +150,11 @@ impl NodeShared {
             .map_err(|e| wasmpod_engine::LoadError::Compile(e.to_string()))??;
         lock(&self.loaded).insert(record.digest.clone(), image.clone());
         Ok(image)
+    }
+
+    /// Where pods keep their volumes and container roots.
+    pub(crate) fn pods_dir(&self) -> PathBuf {
+        self.home.join("pods")
     }
 
     /// The worker is done: the pod leaves the store and its logs go with it.
@@ -186,6 +198,8 @@ impl Node {
                 images,
                 node_name,
                 host_ip: "127.0.0.1".into(),
+                allowed_host_paths: config.allowed_host_paths,
+                home: config.home,
                 loaded: Mutex::new(HashMap::new()),
                 logs: Mutex::new(HashMap::new()),
                 workers: Mutex::new(HashMap::new()),

@@ -32,6 +32,10 @@ pub(crate) struct PodWorker {
     /// Per container name: the readiness worker's manual trigger.
     readiness_triggers: Vec<(String, Arc<tokio::sync::Notify>)>,
     pub(super) deleting: bool,
+    /// The pod's volumes and the containers' private roots.
+    pub(super) files: super::volumes::PodFiles,
+    /// Set when the volumes could not be prepared; every container start fails with it.
+    pub(super) volume_error: Option<String>,
     pub(super) start_time: Timestamp,
     pub(super) conditions: Vec<k8s_openapi::api::core::v1::PodCondition>,
 }
@@ -62,6 +66,7 @@ impl PodWorker {
             })
             .collect();
         let start_time = node.clock.now();
+        let files = super::volumes::PodFiles::new(&node.pods_dir(), &object.uid);
         PodWorker {
             node,
             pod,
@@ -73,12 +78,18 @@ impl PodWorker {
             probe_workers: Vec::new(),
             readiness_triggers: Vec::new(),
             deleting: false,
+            files,
+            volume_error: None,
             start_time,
             conditions: Vec::new(),
         }
     }
 
     pub(super) async fn run(mut self) {
+        let allowed = self.node.allowed_host_paths.clone();
+        if let Err(error) = self.files.prepare(&self.pod, &self.node.store, &allowed) {
+            self.volume_error = Some(error);
+        }
         self.start_probe_workers();
         self.sync().await;
         self.publish_status();

@@ -4,17 +4,60 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::Pod;
-use wasmpod_engine::{ExitStatus, ImageKind, Instance, InstanceConfig};
+use std::path::PathBuf;
+
+use k8s_openapi::api::core::v1::Container;
+use wasmpod_engine::{ExitStatus, ImageKind, Instance, InstanceConfig, LogSink};
 use wasmpod_printers::duration::go_duration;
 
 use super::container::Running;
+use super::env::container_env;
+use super::exec::expand;
 use super::listener::PortListeners;
 use super::pod_worker::PodWorker;
 use super::{hooks, PodMessage};
 use crate::events::EventType;
 
 impl PodWorker {
+    /// How container `index` is run: HOSTNAME plus env/envFrom, argv (the container's own,
+    /// unless `argv` is given, as for an exec), limits, the pod network, and its mounts with
+    /// `root` at `/`. `Err` is a CreateContainerConfigError message.
+    pub(super) fn instance_config(
+        &self,
+        index: usize,
+        root: PathBuf,
+        argv: Option<Vec<String>>,
+        logs: Arc<dyn LogSink>,
+    ) -> Result<InstanceConfig, String> {
+        if let Some(error) = &self.volume_error {
+            return Err(error.clone());
+        }
+        let spec = &self.containers[index].spec;
+        let hostname = self
+            .pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.hostname.clone())
+            .or_else(|| self.pod.metadata.name.clone())
+            .unwrap_or_default();
+        let mut env = vec![("HOSTNAME".to_string(), hostname)];
+        env.extend(container_env(&self.pod, spec, &self.node.store)?);
+        if let Some(dir) = spec.working_dir.as_ref().filter(|d| !d.is_empty()) {
+            // wasi-libc takes its initial working directory from PWD.
+            env.push(("PWD".into(), dir.clone()));
+        }
+        let args = argv.unwrap_or_else(|| container_args(spec, &env));
+        Ok(InstanceConfig {
+            env,
+            args,
+            memory_limit: memory_limit(spec),
+            cpu_limit_millicores: cpu_limit(spec),
+            pod_ip: Some(self.ip.address),
+            mounts: self.files.mounts(spec, root)?,
+            logs,
+        })
+    }
+
     pub(super) async fn start_container(&mut self, index: usize) {
         let now = self.node.clock.now();
         let object = self.object.container(self.containers[index].name());
@@ -52,8 +95,30 @@ impl PodWorker {
             return;
         };
 
+        let name = self.containers[index].name().to_string();
+        let prepared = self.files.fresh_root(&name).and_then(|root| {
+            let logs = self.containers[index].logs.sink();
+            Ok((self.instance_config(index, root.clone(), None, logs)?, root))
+        });
+        let (config, root) = match prepared {
+            Ok(prepared) => prepared,
+            Err(message) => {
+                self.node.events.kubelet(
+                    &object,
+                    EventType::Warning,
+                    "Failed",
+                    format!("Error: {message}"),
+                );
+                self.containers[index].waiting =
+                    Some(("CreateContainerConfigError".into(), Some(message)));
+                self.schedule_resync(crate::clock::add(
+                    self.node.clock.now(),
+                    super::pod_worker::FAILED_SYNC_RETRY,
+                ));
+                return;
+            }
+        };
         let container = &mut self.containers[index];
-        let name = container.name().to_string();
         self.node.events.kubelet(
             &object,
             EventType::Normal,
@@ -61,14 +126,6 @@ impl PodWorker {
             format!("Created container: {name}"),
         );
         container.logs.start_instance();
-        let config = InstanceConfig {
-            env: container_env(&self.pod, &container.spec),
-            args: container_args(&container.spec),
-            memory_limit: memory_limit(&container.spec),
-            cpu_limit_millicores: cpu_limit(&container.spec),
-            pod_ip: Some(self.ip.address),
-            logs: container.logs.sink(),
-        };
         let instance = Arc::new(Instance::spawn(&image.loaded, config));
         let id = new_container_id();
         container.instances_started += 1;
@@ -80,6 +137,7 @@ impl PodWorker {
             listeners: None,
             stopping: false,
             start_error: None,
+            root,
         });
         self.node.events.kubelet(
             &object,
@@ -150,38 +208,23 @@ fn new_container_id() -> String {
 }
 
 /// HOSTNAME (the pod name, as in a container) plus the container's literal env values.
-pub(super) fn container_env(
-    pod: &Pod,
-    spec: &k8s_openapi::api::core::v1::Container,
-) -> Vec<(String, String)> {
-    let mut env = vec![(
-        "HOSTNAME".to_string(),
-        pod.metadata.name.clone().unwrap_or_default(),
-    )];
-    for var in spec.env.iter().flatten() {
-        if let Some(value) = &var.value {
-            env.push((var.name.clone(), value.clone()));
-        }
-    }
-    env
-}
-
-/// argv: command then args; the container name stands in for argv[0] when there is no command.
-fn container_args(spec: &k8s_openapi::api::core::v1::Container) -> Vec<String> {
+/// argv: command then args with `$(VAR)` expanded from the environment; the container name
+/// stands in for argv[0] when there is no command.
+fn container_args(spec: &Container, env: &[(String, String)]) -> Vec<String> {
     let mut args: Vec<String> = spec.command.clone().unwrap_or_default();
     if args.is_empty() {
         args.push(spec.name.clone());
     }
     args.extend(spec.args.clone().unwrap_or_default());
-    args
+    args.iter().map(|arg| expand(arg, env)).collect()
 }
 
-pub(super) fn memory_limit(spec: &k8s_openapi::api::core::v1::Container) -> Option<u64> {
+pub(super) fn memory_limit(spec: &Container) -> Option<u64> {
     let quantity = spec.resources.as_ref()?.limits.as_ref()?.get("memory")?;
     crate::quantity::parse_bytes(&quantity.0)
 }
 
-pub(super) fn cpu_limit(spec: &k8s_openapi::api::core::v1::Container) -> Option<u64> {
+pub(super) fn cpu_limit(spec: &Container) -> Option<u64> {
     let quantity = spec.resources.as_ref()?.limits.as_ref()?.get("cpu")?;
     crate::quantity::parse_millicores(&quantity.0)
 }

@@ -1,0 +1,266 @@
+//! The files a pod's containers see through WASI preopens: a private root per container
+//! instance (fresh on every start, so `touch /tmp/healthy` is gone after a restart), and the
+//! pod's volumes at their mount paths (emptyDir, configMap, secret, downwardAPI, hostPath).
+//! Everything lives under `$WASMPOD_HOME/pods/<uid>` and goes with the pod.
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+
+use k8s_openapi::api::core::v1::{Container, KeyToPath, Pod, Volume};
+use wasmpod_engine::Mount;
+
+use super::env::{field_value, resource_value};
+use crate::store::ObjectStore;
+
+pub(crate) struct PodFiles {
+    root: PathBuf,
+    /// Volume name → where it lives on the host and whether its source is read-only.
+    volumes: BTreeMap<String, (PathBuf, bool)>,
+}
+
+impl Drop for PodFiles {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+fn io_error(what: &str, path: &Path, error: std::io::Error) -> String {
+    format!("{what} {}: {error}", path.display())
+}
+
+impl PodFiles {
+    pub(crate) fn new(home: &Path, uid: &str) -> Self {
+        PodFiles {
+            root: home.join("pods").join(uid),
+            volumes: BTreeMap::new(),
+        }
+    }
+
+    /// Materialises the pod's volumes. Errors name the volume and end up as the containers'
+    /// CreateContainerConfigError.
+    pub(crate) fn prepare(
+        &mut self,
+        pod: &Pod,
+        store: &ObjectStore,
+        allowed_host_paths: &[PathBuf],
+    ) -> Result<(), String> {
+        let namespace = pod
+            .metadata
+            .namespace
+            .clone()
+            .unwrap_or_else(|| "default".into());
+        for volume in pod.spec.iter().flat_map(|s| s.volumes.iter().flatten()) {
+            let prepared =
+                self.prepare_volume(pod, volume, store, &namespace, allowed_host_paths)?;
+            self.volumes.insert(volume.name.clone(), prepared);
+        }
+        Ok(())
+    }
+
+    fn prepare_volume(
+        &self,
+        pod: &Pod,
+        volume: &Volume,
+        store: &ObjectStore,
+        namespace: &str,
+        allowed_host_paths: &[PathBuf],
+    ) -> Result<(PathBuf, bool), String> {
+        let dir = self.root.join("volumes").join(&volume.name);
+        let create = |dir: &Path| {
+            std::fs::create_dir_all(dir).map_err(|e| io_error("cannot create", dir, e))
+        };
+        if let Some(host_path) = &volume.host_path {
+            let path = PathBuf::from(&host_path.path);
+            let allowed = allowed_host_paths
+                .iter()
+                .any(|allowed| path.starts_with(allowed));
+            if !allowed {
+                return Err(format!(
+                    "hostPath volume \"{}\" ({}) is not allowed: start wasmpod with --allow-host-path {}",
+                    volume.name, host_path.path, host_path.path
+                ));
+            }
+            if host_path.type_.as_deref() == Some("DirectoryOrCreate") {
+                create(&path)?;
+            }
+            if !path.is_dir() {
+                return Err(format!(
+                    "hostPath volume \"{}\": {} is not a directory",
+                    volume.name, host_path.path
+                ));
+            }
+            return Ok((path, false));
+        }
+        create(&dir)?;
+        if volume.empty_dir.is_some() {
+            return Ok((dir, false));
+        }
+        if let Some(source) = &volume.config_map {
+            let data = match store.config_map(namespace, &source.name) {
+                Some(config_map) => {
+                    let mut files: BTreeMap<String, Vec<u8>> = config_map
+                        .data
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|(k, v)| (k, v.into_bytes()))
+                        .collect();
+                    files.extend(
+                        config_map
+                            .binary_data
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(|(k, v)| (k, v.0)),
+                    );
+                    files
+                }
+                None if source.optional == Some(true) => BTreeMap::new(),
+                None => return Err(format!("configmap \"{}\" not found", source.name)),
+            };
+            write_projection(&dir, &data, source.items.as_deref(), source.default_mode)?;
+            return Ok((dir, true));
+        }
+        if let Some(source) = &volume.secret {
+            let name = source.secret_name.clone().unwrap_or_default();
+            let data = match store.secret(namespace, &name) {
+                Some(secret) => secret
+                    .data
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(k, v)| (k, v.0))
+                    .collect(),
+                None if source.optional == Some(true) => BTreeMap::new(),
+                None => return Err(format!("secret \"{name}\" not found")),
+            };
+            write_projection(&dir, &data, source.items.as_deref(), source.default_mode)?;
+            return Ok((dir, true));
+        }
+        if let Some(source) = &volume.downward_api {
+            let mut files = BTreeMap::new();
+            for item in source.items.iter().flatten() {
+                let value = match (&item.field_ref, &item.resource_field_ref) {
+                    (Some(field), _) => field_value(pod, field)?,
+                    (None, Some(resource)) => {
+                        let container = pod
+                            .spec
+                            .iter()
+                            .flat_map(|s| s.containers.iter())
+                            .find(|c| Some(&c.name) == resource.container_name.as_ref())
+                            .ok_or_else(|| {
+                                format!(
+                                    "downwardAPI volume \"{}\": no container named in {}",
+                                    volume.name, item.path
+                                )
+                            })?;
+                        resource_value(container, resource)?
+                    }
+                    (None, None) => String::new(),
+                };
+                files.insert(item.path.clone(), value.into_bytes());
+            }
+            write_projection(&dir, &files, None, source.default_mode)?;
+            return Ok((dir, true));
+        }
+        Err(format!(
+            "volume \"{}\": only emptyDir, configMap, secret, downwardAPI and hostPath volumes are supported",
+            volume.name
+        ))
+    }
+
+    /// A fresh private root for a new instance of `container`, with `/tmp` in it.
+    pub(crate) fn fresh_root(&self, container: &str) -> Result<PathBuf, String> {
+        let root = self.root.join("containers").join(container);
+        if root.exists() {
+            std::fs::remove_dir_all(&root).map_err(|e| io_error("cannot reset", &root, e))?;
+        }
+        let tmp = root.join("tmp");
+        std::fs::create_dir_all(&tmp).map_err(|e| io_error("cannot create", &tmp, e))?;
+        Ok(root)
+    }
+
+    /// The container's mounts: its root at `/`, then each volumeMount (with subPath).
+    pub(crate) fn mounts(
+        &self,
+        container: &Container,
+        root: PathBuf,
+    ) -> Result<Vec<Mount>, String> {
+        let mut mounts = vec![Mount {
+            host_path: root,
+            guest_path: "/".into(),
+            read_only: false,
+        }];
+        for mount in container.volume_mounts.iter().flatten() {
+            let (dir, source_read_only) = self
+                .volumes
+                .get(&mount.name)
+                .ok_or_else(|| format!("volume \"{}\" not found", mount.name))?;
+            let mut host_path = dir.clone();
+            if let Some(sub_path) = mount.sub_path.as_deref().filter(|p| !p.is_empty()) {
+                if Path::new(sub_path)
+                    .components()
+                    .any(|c| !matches!(c, Component::Normal(_)))
+                {
+                    return Err(format!(
+                        "subPath \"{sub_path}\" must be a relative path without '..'"
+                    ));
+                }
+                host_path = host_path.join(sub_path);
+                if !host_path.exists() {
+                    std::fs::create_dir_all(&host_path)
+                        .map_err(|e| io_error("cannot create", &host_path, e))?;
+                }
+                if !host_path.is_dir() {
+                    return Err(format!(
+                        "subPath \"{sub_path}\" of volume \"{}\" is a file; WASI mounts directories only",
+                        mount.name
+                    ));
+                }
+            }
+            mounts.push(Mount {
+                host_path,
+                guest_path: mount.mount_path.clone(),
+                read_only: mount.read_only == Some(true) || *source_read_only,
+            });
+        }
+        Ok(mounts)
+    }
+}
+
+/// Writes `data` as files (all keys, or the `items` key → path mapping), with the mode the
+/// volume asks for (defaultMode 0644 unless set).
+fn write_projection(
+    dir: &Path,
+    data: &BTreeMap<String, Vec<u8>>,
+    items: Option<&[KeyToPath]>,
+    default_mode: Option<i32>,
+) -> Result<(), String> {
+    let entries: Vec<(String, &Vec<u8>, Option<i32>)> = match items {
+        Some(items) => items
+            .iter()
+            .filter_map(|item| {
+                data.get(&item.key)
+                    .map(|value| (item.path.clone(), value, item.mode))
+            })
+            .collect(),
+        None => data
+            .iter()
+            .map(|(key, value)| (key.clone(), value, None))
+            .collect(),
+    };
+    for (path, value, mode) in entries {
+        if Path::new(&path)
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_)))
+        {
+            return Err(format!("invalid projected path \"{path}\""));
+        }
+        let file = dir.join(&path);
+        if let Some(parent) = file.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| io_error("cannot create", parent, e))?;
+        }
+        std::fs::write(&file, value).map_err(|e| io_error("cannot write", &file, e))?;
+        let mode = mode.or(default_mode).unwrap_or(0o644) as u32;
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode));
+    }
+    Ok(())
+}
