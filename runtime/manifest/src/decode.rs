@@ -1,25 +1,21 @@
 //! From a JSON value to typed objects: type-meta checks, `List` expansion, strict
 //! decoding (unknown fields and type errors).
 
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::documents::{Format, RawDocument};
 use crate::error::{DocumentLocation, ManifestError, ObjectRef};
 use crate::go_compat;
+use crate::objects::{LocatedObject, ManifestObject};
 use crate::unknown_fields::unknown_fields;
-
-/// A decoded (not yet defaulted) Pod and where it came from.
-#[derive(Clone, Debug)]
-pub(crate) struct DecodedPod {
-    pub location: DocumentLocation,
-    pub pod: Pod,
-}
 
 const LIST_FIELDS: &[&str] = &["apiVersion", "kind", "metadata", "items"];
 
 /// Decodes one document; a `List` yields its items.
-pub(crate) fn decode_document(document: RawDocument) -> Result<Vec<DecodedPod>, ManifestError> {
+pub(crate) fn decode_document(document: RawDocument) -> Result<Vec<LocatedObject>, ManifestError> {
     let RawDocument {
         location,
         format,
@@ -40,7 +36,17 @@ struct TypeMeta {
 
 impl TypeMeta {
     fn is_list(&self) -> bool {
-        self.api_version == "v1" && (self.kind == "List" || self.kind == "PodList")
+        self.api_version == "v1" && (self.kind == "List" || self.typed_list_item().is_some())
+    }
+
+    /// The kind every item of a typed list (`PodList`, …) has.
+    fn typed_list_item(&self) -> Option<&'static str> {
+        match self.kind.as_str() {
+            "PodList" => Some("Pod"),
+            "ConfigMapList" => Some("ConfigMap"),
+            "SecretList" => Some("Secret"),
+            _ => None,
+        }
     }
 
     fn object(&self) -> ObjectRef {
@@ -106,7 +112,7 @@ fn decode_list(
     format: Format,
     type_meta: TypeMeta,
     mut value: Value,
-) -> Result<Vec<DecodedPod>, ManifestError> {
+) -> Result<Vec<LocatedObject>, ManifestError> {
     let Value::Object(object) = &mut value else {
         return Err(ManifestError::NotAnObject {
             location,
@@ -141,17 +147,17 @@ fn decode_list(
             })
         }
     };
-    let implied = (type_meta.kind == "PodList").then_some(("v1", "Pod"));
-    let mut pods = Vec::with_capacity(items.len());
+    let implied = type_meta.typed_list_item().map(|kind| ("v1", kind));
+    let mut objects = Vec::with_capacity(items.len());
     for (index, item) in items.into_iter().enumerate() {
         let item_location = DocumentLocation {
             item: Some(index),
             ..location.clone()
         };
         let item_meta = read_type_meta(&item_location, &item, implied)?;
-        pods.push(decode_object(item_location, format, item_meta, item)?);
+        objects.push(decode_object(item_location, format, item_meta, item)?);
     }
-    Ok(pods)
+    Ok(objects)
 }
 
 fn decode_object(
@@ -159,7 +165,7 @@ fn decode_object(
     format: Format,
     type_meta: TypeMeta,
     mut value: Value,
-) -> Result<DecodedPod, ManifestError> {
+) -> Result<LocatedObject, ManifestError> {
     if !crate::SUPPORTED_KINDS.contains(&type_meta.kind.as_str()) {
         return Err(ManifestError::UnsupportedKind {
             location,
@@ -175,13 +181,38 @@ fn decode_object(
         });
     }
     if let Value::Object(object) = &mut value {
-        // Items of a typed PodList may omit them; the typed Pod always writes them.
+        // Items of a typed PodList may omit them; the typed object always writes them.
         object.insert("apiVersion".to_owned(), Value::from("v1"));
-        object.insert("kind".to_owned(), Value::from("Pod"));
+        object.insert("kind".to_owned(), Value::from(type_meta.kind.as_str()));
     }
-    go_compat::normalize(&mut value, format == Format::Yaml);
+    let object = match type_meta.kind.as_str() {
+        "ConfigMap" => {
+            go_compat::normalize_config_map(&mut value);
+            ManifestObject::ConfigMap(Box::new(decode_typed::<ConfigMap>(
+                &location, &type_meta, value,
+            )?))
+        }
+        "Secret" => {
+            go_compat::normalize_secret(&mut value);
+            ManifestObject::Secret(Box::new(decode_typed::<Secret>(
+                &location, &type_meta, value,
+            )?))
+        }
+        _ => {
+            go_compat::normalize(&mut value, format == Format::Yaml);
+            ManifestObject::Pod(Box::new(decode_typed::<Pod>(&location, &type_meta, value)?))
+        }
+    };
+    Ok(LocatedObject { location, object })
+}
 
-    let pod: Pod = serde_path_to_error::deserialize(value.clone()).map_err(|error| {
+/// Strict typed decode: type errors with their path, then unknown fields.
+fn decode_typed<T: DeserializeOwned + Serialize>(
+    location: &DocumentLocation,
+    type_meta: &TypeMeta,
+    value: Value,
+) -> Result<T, ManifestError> {
+    let typed: T = serde_path_to_error::deserialize(value.clone()).map_err(|error| {
         let path = error.path().to_string();
         ManifestError::TypeMismatch {
             location: location.clone(),
@@ -191,7 +222,7 @@ fn decode_object(
         }
     })?;
 
-    let reencoded = serde_json::to_value(&pod).map_err(|error| ManifestError::TypeMismatch {
+    let reencoded = serde_json::to_value(&typed).map_err(|error| ManifestError::TypeMismatch {
         location: location.clone(),
         object: type_meta.object(),
         path: ".".to_owned(),
@@ -200,12 +231,12 @@ fn decode_object(
     let unknown = unknown_fields(&value, &reencoded);
     if !unknown.is_empty() {
         return Err(ManifestError::UnknownFields {
-            location,
+            location: location.clone(),
             object: type_meta.object(),
             fields: unknown,
         });
     }
-    Ok(DecodedPod { location, pod })
+    Ok(typed)
 }
 
 fn json_type_name(value: &Value) -> &'static str {

@@ -1,5 +1,7 @@
 //! Input the Go decoders accept but k8s-openapi's typed serde would reject.
 //!
+//! * ConfigMap/Secret maps: see [`normalize_config_map`] and [`normalize_secret`].
+//!
 //! * `resource.Quantity` unmarshals from JSON numbers (`cpu: 1`), k8s-openapi's
 //!   `Quantity` only from strings.
 //! * sigs.k8s.io/yaml (go-yaml v2, YAML 1.1) reads `0644` as octal 420; serde_yaml
@@ -44,6 +46,38 @@ fn walk(value: &mut Value, parent_key: Option<&str>, yaml_octal: bool) {
             }
         }
         _ => {}
+    }
+}
+
+/// ConfigMap `data` is `map[string]string`: Go stores a `null` value as "".
+/// `binaryData` is base64 that Go decodes ignoring line breaks.
+pub(crate) fn normalize_config_map(value: &mut Value) {
+    null_values_to_empty_strings(value.get_mut("data"));
+    strip_base64_line_breaks(value.get_mut("binaryData"));
+}
+
+/// Secret `data` is base64 (Go ignores line breaks in it); `stringData` values of
+/// `null` become "".
+pub(crate) fn normalize_secret(value: &mut Value) {
+    strip_base64_line_breaks(value.get_mut("data"));
+    null_values_to_empty_strings(value.get_mut("stringData"));
+}
+
+fn null_values_to_empty_strings(map: Option<&mut Value>) {
+    if let Some(Value::Object(map)) = map {
+        for value in map.values_mut().filter(|v| v.is_null()) {
+            *value = Value::String(String::new());
+        }
+    }
+}
+
+fn strip_base64_line_breaks(map: Option<&mut Value>) {
+    if let Some(Value::Object(map)) = map {
+        for value in map.values_mut() {
+            if let Value::String(text) = value {
+                text.retain(|c| c != '\r' && c != '\n');
+            }
+        }
     }
 }
 

@@ -3,12 +3,12 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret};
 
 use crate::decode::decode_document;
 use crate::documents::split_documents;
 use crate::error::{DocumentLocation, ManifestError, ObjectRef};
-use crate::{apply_defaults, validate};
+use crate::objects::{LocatedObject, ManifestObject};
 
 /// The path that means "read standard input".
 pub const STDIN_PATH: &str = "-";
@@ -24,94 +24,125 @@ pub struct LocatedPod {
     pub pod: Pod,
 }
 
-/// Loads every Pod from `paths` (files, directories of `.yaml`/`.yml`/`.json`
-/// files in name order, or `-` for standard input), in order. Fails on the first
-/// error; the same namespace/name defined twice is an error.
-pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<Pod>, ManifestError> {
-    let mut all: Vec<LocatedPod> = Vec::new();
-    for path in paths {
-        for (source, text) in read_path(path)? {
-            let pods = parse_located(&source, &text)?;
-            for pod in pods {
-                check_not_duplicate(&all, &pod)?;
-                all.push(pod);
-            }
-        }
-    }
-    Ok(all.into_iter().map(|p| p.pod).collect())
+/// Every object of a set of manifests, validated and defaulted, each kind in
+/// document order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ManifestSet {
+    pub pods: Vec<Pod>,
+    pub config_maps: Vec<ConfigMap>,
+    pub secrets: Vec<Secret>,
 }
 
-/// Parses, defaults and validates every Pod in `text`; `source` names the file
+impl ManifestSet {
+    fn from_objects(objects: Vec<LocatedObject>) -> Self {
+        let mut set = ManifestSet::default();
+        for located in objects {
+            match located.object {
+                ManifestObject::Pod(pod) => set.pods.push(*pod),
+                ManifestObject::ConfigMap(config_map) => set.config_maps.push(*config_map),
+                ManifestObject::Secret(secret) => set.secrets.push(*secret),
+            }
+        }
+        set
+    }
+}
+
+/// Loads every object from `paths` (files, directories of `.yaml`/`.yml`/`.json`
+/// files in name order, or `-` for standard input), in order. Fails on the first
+/// error; the same kind/namespace/name defined twice is an error.
+pub fn load_set(paths: &[PathBuf]) -> Result<ManifestSet, ManifestError> {
+    Ok(ManifestSet::from_objects(load_objects(paths)?))
+}
+
+/// Like [`load_set`], keeping only the Pods (ConfigMaps and Secrets are still
+/// validated, and count for duplicates).
+pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<Pod>, ManifestError> {
+    Ok(load_set(paths)?.pods)
+}
+
+/// Parses, defaults and validates every object in `text`; `source` names the file
 /// in error messages.
+pub fn parse_set(source: &str, text: &str) -> Result<ManifestSet, ManifestError> {
+    Ok(ManifestSet::from_objects(parse_objects(source, text)?))
+}
+
+/// Like [`parse_set`], keeping only the Pods.
 pub fn parse(source: &str, text: &str) -> Result<Vec<Pod>, ManifestError> {
-    Ok(parse_located(source, text)?
-        .into_iter()
-        .map(|p| p.pod)
-        .collect())
+    Ok(parse_set(source, text)?.pods)
 }
 
 /// Like [`parse`], keeping each Pod's location.
 pub fn parse_located(source: &str, text: &str) -> Result<Vec<LocatedPod>, ManifestError> {
-    let mut pods: Vec<LocatedPod> = Vec::new();
+    Ok(parse_objects(source, text)?
+        .into_iter()
+        .filter_map(|located| match located.object {
+            ManifestObject::Pod(pod) => Some(LocatedPod {
+                location: located.location,
+                pod: *pod,
+            }),
+            _ => None,
+        })
+        .collect())
+}
+
+fn load_objects(paths: &[PathBuf]) -> Result<Vec<LocatedObject>, ManifestError> {
+    let mut all: Vec<LocatedObject> = Vec::new();
+    for path in paths {
+        for (source, text) in read_path(path)? {
+            for object in parse_objects(&source, &text)? {
+                check_not_duplicate(&all, &object)?;
+                all.push(object);
+            }
+        }
+    }
+    Ok(all)
+}
+
+fn parse_objects(source: &str, text: &str) -> Result<Vec<LocatedObject>, ManifestError> {
+    let mut objects: Vec<LocatedObject> = Vec::new();
     for document in split_documents(source, text)? {
-        for decoded in decode_document(document)? {
-            let mut pod = decoded.pod;
-            apply_defaults(&mut pod);
-            let errors = validate(&pod);
+        for mut decoded in decode_document(document)? {
+            let errors = decoded.object.default_and_validate();
             if !errors.is_empty() {
                 return Err(ManifestError::Invalid {
-                    location: decoded.location,
                     object: ObjectRef {
-                        kind: "Pod".to_owned(),
-                        name: display_name(&pod),
+                        kind: decoded.object.kind().to_owned(),
+                        name: decoded.object.display_name(),
                     },
+                    location: decoded.location,
                     errors,
                 });
             }
-            let located = LocatedPod {
-                location: decoded.location,
-                pod,
-            };
-            check_not_duplicate(&pods, &located)?;
-            pods.push(located);
+            check_not_duplicate(&objects, &decoded)?;
+            objects.push(decoded);
         }
     }
-    Ok(pods)
-}
-
-/// The name shown in messages: the name, or the generateName prefix.
-fn display_name(pod: &Pod) -> Option<String> {
-    [&pod.metadata.name, &pod.metadata.generate_name]
-        .into_iter()
-        .flatten()
-        .find(|s| !s.is_empty())
-        .cloned()
+    Ok(objects)
 }
 
 fn check_not_duplicate(
-    existing: &[LocatedPod],
-    candidate: &LocatedPod,
+    existing: &[LocatedObject],
+    candidate: &LocatedObject,
 ) -> Result<(), ManifestError> {
-    let key = |pod: &Pod| {
-        let name = pod.metadata.name.clone().filter(|n| !n.is_empty())?;
-        Some((pod.metadata.namespace.clone().unwrap_or_default(), name))
-    };
-    let Some((namespace, name)) = key(&candidate.pod) else {
+    let Some(identity) = candidate.object.identity() else {
         return Ok(());
     };
     let first = existing
         .iter()
-        .find(|other| key(&other.pod).as_ref() == Some(&(namespace.clone(), name.clone())));
+        .find(|other| other.object.identity().as_ref() == Some(&identity));
     match first {
-        Some(first) => Err(ManifestError::DuplicateObject {
-            location: candidate.location.clone(),
-            object: ObjectRef {
-                kind: "Pod".to_owned(),
-                name: Some(name),
-            },
-            namespace,
-            first: first.location.clone(),
-        }),
+        Some(first) => {
+            let (kind, namespace, name) = identity;
+            Err(ManifestError::DuplicateObject {
+                location: candidate.location.clone(),
+                object: ObjectRef {
+                    kind: kind.to_owned(),
+                    name: Some(name),
+                },
+                namespace,
+                first: first.location.clone(),
+            })
+        }
         None => Ok(()),
     }
 }

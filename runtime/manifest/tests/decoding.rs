@@ -180,7 +180,7 @@ fn unsupported_kind_lists_supported_kinds() {
     let error = err(text);
     assert_eq!(
         error.to_string(),
-        "pod.yaml (document 1): Deployment \"web\": kind \"Deployment\" is not supported yet (supported: Pod)"
+        "pod.yaml (document 1): Deployment \"web\": kind \"Deployment\" is not supported yet (supported: Pod, ConfigMap, Secret)"
     );
     assert!(matches!(error, ManifestError::UnsupportedKind { .. }));
 }

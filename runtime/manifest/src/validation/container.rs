@@ -5,9 +5,11 @@ use std::collections::HashSet;
 
 use k8s_openapi::api::core::v1::{Container, ContainerPort};
 
+use super::env::{validate_env, validate_env_from};
 use super::names::{is_dns1123_label, is_valid_port_name, is_valid_port_num};
 use super::path::FieldPath;
 use super::probe::{validate_lifecycle_handler, validate_probe, ProbeKind};
+use super::volume::{validate_volume_mounts, ValidVolumes};
 use crate::field_error::FieldError;
 
 const PULL_POLICIES: &[&str] = &["Always", "IfNotPresent", "Never"];
@@ -16,7 +18,11 @@ const TERMINATION_MESSAGE_POLICIES: &[&str] = &["File", "FallbackToLogsOnError"]
 const PORT_PROTOCOLS: &[&str] = &["SCTP", "TCP", "UDP"];
 const INIT_CONTAINER_RESTART_POLICIES: &[&str] = &["Always"];
 
-pub(crate) fn validate_containers(containers: &[Container], path: &FieldPath) -> Vec<FieldError> {
+pub(crate) fn validate_containers(
+    containers: &[Container],
+    volumes: &ValidVolumes<'_>,
+    path: &FieldPath,
+) -> Vec<FieldError> {
     if containers.is_empty() {
         return vec![FieldError::required(path, "")];
     }
@@ -24,7 +30,11 @@ pub(crate) fn validate_containers(containers: &[Container], path: &FieldPath) ->
     let mut names = HashSet::new();
     for (i, container) in containers.iter().enumerate() {
         let container_path = path.index(i);
-        errors.extend(validate_container_common(container, &container_path));
+        errors.extend(validate_container_common(
+            container,
+            volumes,
+            &container_path,
+        ));
         if !names.insert(container.name.as_str()) {
             errors.push(FieldError::duplicate(
                 container_path.child("name"),
@@ -49,13 +59,18 @@ pub(crate) fn validate_containers(containers: &[Container], path: &FieldPath) ->
 pub(crate) fn validate_init_containers(
     init_containers: &[Container],
     regular: &[Container],
+    volumes: &ValidVolumes<'_>,
     path: &FieldPath,
 ) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let mut names: HashSet<&str> = regular.iter().map(|c| c.name.as_str()).collect();
     for (i, container) in init_containers.iter().enumerate() {
         let container_path = path.index(i);
-        errors.extend(validate_container_common(container, &container_path));
+        errors.extend(validate_container_common(
+            container,
+            volumes,
+            &container_path,
+        ));
 
         let mut restartable = false;
         if let Some(policy) = &container.restart_policy {
@@ -105,7 +120,11 @@ pub(crate) fn validate_init_containers(
 }
 
 /// `validateContainerCommon` (the parts wasmpod supports).
-fn validate_container_common(container: &Container, path: &FieldPath) -> Vec<FieldError> {
+fn validate_container_common(
+    container: &Container,
+    volumes: &ValidVolumes<'_>,
+    path: &FieldPath,
+) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let name_path = path.child("name");
     if container.name.is_empty() {
@@ -130,6 +149,19 @@ fn validate_container_common(container: &Container, path: &FieldPath) -> Vec<Fie
     errors.extend(validate_container_ports(
         container.ports.as_deref().unwrap_or_default(),
         &path.child("ports"),
+    ));
+    errors.extend(validate_env(
+        container.env.as_deref().unwrap_or_default(),
+        &path.child("env"),
+    ));
+    errors.extend(validate_env_from(
+        container.env_from.as_deref().unwrap_or_default(),
+        &path.child("envFrom"),
+    ));
+    errors.extend(validate_volume_mounts(
+        container,
+        volumes,
+        &path.child("volumeMounts"),
     ));
     errors.extend(validate_enum(
         container.image_pull_policy.as_deref(),

@@ -1,11 +1,15 @@
-//! API-server validation of Pods (`pkg/apis/core/validation/validation.go`), with the
+//! API-server validation of Pods, ConfigMaps and Secrets (`pkg/apis/core/validation/validation.go`), with the
 //! API server's messages.
 
+mod config;
 mod container;
+mod env;
 mod meta;
 mod names;
 mod path;
 mod pod;
 mod probe;
+mod volume;
 
+pub use config::{validate_config_map, validate_secret};
 pub use pod::validate;

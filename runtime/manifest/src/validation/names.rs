@@ -245,6 +245,75 @@ pub(crate) fn is_http_header_name(value: &str) -> Vec<String> {
     }
 }
 
+const CONFIG_MAP_KEY_FMT: &str = "[-._a-zA-Z0-9]+";
+const CONFIG_MAP_KEY_ERR_MSG: &str =
+    "a valid config key must consist of alphanumeric characters, '-', '_' or '.'";
+const ENV_VAR_NAME_FMT: &str = "[-._a-zA-Z][-._a-zA-Z0-9]*";
+const ENV_VAR_NAME_ERR_MSG: &str = "a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit";
+const RELAXED_ENV_VAR_NAME_ERR_MSG: &str =
+    "a valid environment variable name must consist only of printable ASCII characters other than '='";
+
+/// `IsConfigMapKey` (also used for Secret keys and key selectors).
+pub(crate) fn is_config_map_key(value: &str) -> Vec<String> {
+    let mut errors = Vec::new();
+    if value.len() > DNS1123_SUBDOMAIN_MAX_LENGTH {
+        errors.push(max_len_error(DNS1123_SUBDOMAIN_MAX_LENGTH));
+    }
+    let matches = !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
+    if !matches {
+        errors.push(regex_error(
+            CONFIG_MAP_KEY_ERR_MSG,
+            CONFIG_MAP_KEY_FMT,
+            &["key.name", "KEY_NAME", "key-name"],
+        ));
+    }
+    errors.extend(has_ch_dir_prefix(value));
+    errors
+}
+
+/// `IsEnvVarName`: the strict rule (feature gate RelaxedEnvironmentVariableValidation off).
+pub(crate) fn is_env_var_name(value: &str) -> Vec<String> {
+    let mut errors = Vec::new();
+    let allowed = |b: u8| b.is_ascii_alphabetic() || matches!(b, b'-' | b'.' | b'_');
+    let matches = value.as_bytes().split_first().is_some_and(|(first, rest)| {
+        allowed(*first) && rest.iter().all(|&b| allowed(b) || b.is_ascii_digit())
+    });
+    if !matches {
+        errors.push(regex_error(
+            ENV_VAR_NAME_ERR_MSG,
+            ENV_VAR_NAME_FMT,
+            &["my.env-name", "MY_ENV.NAME", "MyEnvName1"],
+        ));
+    }
+    errors.extend(has_ch_dir_prefix(value));
+    errors
+}
+
+/// `IsRelaxedEnvVarName`: printable ASCII except '=' (gate RelaxedEnvironmentVariableValidation on).
+pub(crate) fn is_relaxed_env_var_name(value: &str) -> Vec<String> {
+    let mut errors = Vec::new();
+    if value.is_empty() {
+        errors.push("environment variable name must be non-empty".to_owned());
+    }
+    if value.chars().any(|c| !(' '..='~').contains(&c) || c == '=') {
+        errors.push(RELAXED_ENV_VAR_NAME_ERR_MSG.to_owned());
+    }
+    errors
+}
+
+/// `hasChDirPrefix`: keys become file names, so `.`/`..` are reserved.
+fn has_ch_dir_prefix(value: &str) -> Option<String> {
+    match value {
+        "." => Some("must not be '.'".to_owned()),
+        ".." => Some("must not be '..'".to_owned()),
+        v if v.starts_with("..") => Some("must not start with '..'".to_owned()),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,5 +389,32 @@ mod tests {
         assert!(is_valid_label_value("").is_empty());
         assert!(is_valid_label_value("v1.2_x").is_empty());
         assert_eq!(is_valid_label_value("bad value").len(), 1);
+    }
+
+    #[test]
+    fn config_map_keys() {
+        assert!(is_config_map_key("key.name_1-x").is_empty());
+        assert_eq!(is_config_map_key("a b"), vec!["a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"]);
+        assert_eq!(is_config_map_key(".."), vec!["must not be '..'"]);
+        assert_eq!(is_config_map_key("..a"), vec!["must not start with '..'"]);
+        assert_eq!(is_config_map_key("."), vec!["must not be '.'"]);
+        assert_eq!(
+            is_config_map_key(&"a".repeat(254)),
+            vec!["must be no more than 253 characters"]
+        );
+    }
+
+    #[test]
+    fn env_var_names() {
+        assert!(is_env_var_name("MY_ENV.name-1").is_empty());
+        assert_eq!(is_env_var_name("1ABC"), vec!["a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit (e.g. 'my.env-name',  or 'MY_ENV.NAME',  or 'MyEnvName1', regex used for validation is '[-._a-zA-Z][-._a-zA-Z0-9]*')"]);
+        assert_eq!(is_env_var_name("..x"), vec!["must not start with '..'"]);
+        assert!(is_relaxed_env_var_name("1 weird:name!").is_empty());
+        assert_eq!(is_relaxed_env_var_name("A=B"), vec!["a valid environment variable name must consist only of printable ASCII characters other than '='"]);
+        assert_eq!(is_relaxed_env_var_name("é"), vec!["a valid environment variable name must consist only of printable ASCII characters other than '='"]);
+        assert_eq!(
+            is_relaxed_env_var_name(""),
+            vec!["environment variable name must be non-empty"]
+        );
     }
 }

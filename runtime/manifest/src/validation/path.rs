@@ -14,6 +14,11 @@ impl FieldPath {
         FieldPath(format!("{}.{name}", self.0))
     }
 
+    /// `field.Path.Key`: a map key, written unquoted as `data[key]`.
+    pub(crate) fn key(&self, key: &str) -> Self {
+        FieldPath(format!("{}[{key}]", self.0))
+    }
+
     pub(crate) fn index(&self, index: usize) -> Self {
         FieldPath(format!("{}[{index}]", self.0))
     }

@@ -6,6 +6,7 @@ use super::container::{validate_containers, validate_enum, validate_init_contain
 use super::meta::{pod_name_check, validate_labels, validate_object_meta};
 use super::names::{inclusive_range_error, is_dns1123_label, name_is_dns_subdomain};
 use super::path::FieldPath;
+use super::volume::validate_volumes;
 use crate::field_error::FieldError;
 
 const RESTART_POLICIES: &[&str] = &["Always", "OnFailure", "Never"];
@@ -35,10 +36,20 @@ pub fn validate(pod: &Pod) -> Vec<FieldError> {
 }
 
 fn validate_pod_spec(spec: &PodSpec, path: &FieldPath) -> Vec<FieldError> {
-    let mut errors = validate_containers(&spec.containers, &path.child("containers"));
+    // Volumes first: containers may only mount volumes that are valid.
+    let (volumes, mut errors) = validate_volumes(
+        spec.volumes.as_deref().unwrap_or_default(),
+        &path.child("volumes"),
+    );
+    errors.extend(validate_containers(
+        &spec.containers,
+        &volumes,
+        &path.child("containers"),
+    ));
     errors.extend(validate_init_containers(
         spec.init_containers.as_deref().unwrap_or_default(),
         &spec.containers,
+        &volumes,
         &path.child("initContainers"),
     ));
     errors.extend(validate_enum(
