@@ -873,7 +873,8 @@ spec:
 
     // preStop runs before the stop request, while the container still serves.
     for name in ["prestop", "badstop"] {
-        wait_for_status(node, name, Duration::from_secs(20), "ready", |s| s.ready).await;
+        // Serving, not just started: the preStop request must find the listener up.
+        get_when_listening(node, name, 8080, "/").await;
     }
     let logs = node.logs("default", "prestop", None).unwrap();
     let mut changes = node.store().subscribe();

@@ -39,8 +39,12 @@ pub struct ObjectRef {
 
 impl ObjectRef {
     pub fn container(&self, container: &str) -> ObjectRef {
+        self.with_field_path(format!("spec.containers{{{container}}}"))
+    }
+
+    pub fn with_field_path(&self, field_path: String) -> ObjectRef {
         ObjectRef {
-            field_path: Some(format!("spec.containers{{{container}}}")),
+            field_path: Some(field_path),
             ..self.clone()
         }
     }

@@ -61,8 +61,19 @@ pub struct ResolvedImage {
     pub loaded: wasmpod_engine::Image,
 }
 
+/// Where a container stands in the pod: init containers run to completion, in order, before
+/// the app containers; sidecars (init containers with `restartPolicy: Always`) start in that
+/// order too but keep running next to the app containers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContainerKind {
+    Init,
+    Sidecar,
+    App,
+}
+
 pub struct ContainerState {
     pub spec: Container,
+    pub kind: ContainerKind,
     pub logs: Arc<ContainerLogs>,
     pub running: Option<Running>,
     /// Newest first; at most two (state/lastState need no more).
@@ -78,9 +89,10 @@ pub struct ContainerState {
 }
 
 impl ContainerState {
-    pub fn new(spec: Container, logs: Arc<ContainerLogs>) -> Self {
+    pub fn new(spec: Container, kind: ContainerKind, logs: Arc<ContainerLogs>) -> Self {
         ContainerState {
             spec,
+            kind,
             logs,
             running: None,
             terminations: Vec::new(),
@@ -95,6 +107,19 @@ impl ContainerState {
 
     pub fn name(&self) -> &str {
         &self.spec.name
+    }
+
+    /// An init container that has run to completion (exit 0) and is not running again.
+    pub fn completed(&self) -> bool {
+        self.running.is_none() && self.terminations.first().is_some_and(|t| t.exit_code == 0)
+    }
+
+    /// `spec.containers{name}` or `spec.initContainers{name}`, for events.
+    pub fn field_path(&self) -> String {
+        match self.kind {
+            ContainerKind::App => format!("spec.containers{{{}}}", self.spec.name),
+            _ => format!("spec.initContainers{{{}}}", self.spec.name),
+        }
     }
 
     pub fn restart_count(&self) -> i32 {

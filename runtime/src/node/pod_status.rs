@@ -5,16 +5,59 @@ use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{HostIP, PodCondition, PodIP, PodStatus};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
+use super::container::{ContainerKind, ContainerState};
 use super::pod_worker::PodWorker;
 
 impl PodWorker {
     pub(super) fn pod_status(&mut self, now: Timestamp) -> PodStatus {
-        let statuses: Vec<_> = self.containers.iter().map(|c| c.status()).collect();
-        let phase = self.phase(&statuses);
+        let has_init = self.containers.iter().any(|c| c.kind != ContainerKind::App);
+        let status_of = |c: &ContainerState| {
+            let mut status = c.status();
+            // App containers wait for the init containers under PodInitializing.
+            let waiting = status.state.as_mut().and_then(|s| s.waiting.as_mut());
+            if let Some(waiting) = waiting {
+                if has_init
+                    && c.kind == ContainerKind::App
+                    && waiting.reason.as_deref() == Some("ContainerCreating")
+                {
+                    waiting.reason = Some("PodInitializing".into());
+                }
+            }
+            status
+        };
+        let statuses: Vec<_> = self
+            .containers
+            .iter()
+            .filter(|c| c.kind == ContainerKind::App)
+            .map(status_of)
+            .collect();
+        let init_statuses: Vec<_> = self
+            .containers
+            .iter()
+            .filter(|c| c.kind != ContainerKind::App)
+            .map(status_of)
+            .collect();
+        // Initialized: every init container completed and every sidecar started.
+        let incomplete: Vec<&str> = self
+            .containers
+            .iter()
+            .filter(|c| match c.kind {
+                ContainerKind::Init => !c.completed(),
+                ContainerKind::Sidecar => !c.started(),
+                ContainerKind::App => false,
+            })
+            .map(|c| c.name())
+            .collect();
+        let app_started = self
+            .containers
+            .iter()
+            .any(|c| c.kind == ContainerKind::App && c.instances_started > 0);
+        let initialized = incomplete.is_empty() || app_started;
+        let phase = self.phase(&statuses, initialized);
         let unready: Vec<&str> = self
             .containers
             .iter()
-            .filter(|c| !c.ready())
+            .filter(|c| c.kind != ContainerKind::Init && !c.ready())
             .map(|c| c.name())
             .collect();
         let terminal = matches!(phase, "Succeeded" | "Failed");
@@ -43,7 +86,17 @@ impl PodWorker {
         let sandbox_ready = !(terminal || sandbox_gone);
         let wanted = [
             ("PodReadyToStartContainers", sandbox_ready, None, None),
-            ("Initialized", true, None, None),
+            (
+                "Initialized",
+                initialized,
+                (!initialized).then(|| "ContainersNotInitialized".to_string()),
+                (!initialized).then(|| {
+                    format!(
+                        "containers with incomplete status: [{}]",
+                        incomplete.join(" ")
+                    )
+                }),
+            ),
             ("Ready", ready, reason.clone(), message.clone()),
             ("ContainersReady", ready, reason, message),
             ("PodScheduled", true, None, None),
@@ -66,6 +119,7 @@ impl PodWorker {
             pod_ips: Some(vec![PodIP { ip: pod_ip }]),
             start_time: Some(Time(self.start_time)),
             container_statuses: Some(statuses),
+            init_container_statuses: (!init_statuses.is_empty()).then_some(init_statuses),
             qos_class: Some(wasmpod_printers::compute_pod_qos(&self.pod).to_string()),
             ..Default::default()
         }
@@ -97,7 +151,30 @@ impl PodWorker {
         }
     }
 
-    fn phase(&self, statuses: &[k8s_openapi::api::core::v1::ContainerStatus]) -> &'static str {
+    fn phase(
+        &self,
+        statuses: &[k8s_openapi::api::core::v1::ContainerStatus],
+        initialized: bool,
+    ) -> &'static str {
+        let policy = self
+            .pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.restart_policy.as_deref())
+            .unwrap_or("Always");
+        if !initialized {
+            // A failed init container under restartPolicy Never fails the pod.
+            let init_failed = self.containers.iter().any(|c| {
+                c.kind == ContainerKind::Init
+                    && c.running.is_none()
+                    && c.terminations.first().is_some_and(|t| t.exit_code != 0)
+            });
+            return if init_failed && policy == "Never" {
+                "Failed"
+            } else {
+                "Pending"
+            };
+        }
         let (mut running, mut waiting, mut stopped, mut succeeded) = (0, 0, 0, 0);
         for status in statuses {
             let state = status.state.clone().unwrap_or_default();
@@ -118,12 +195,6 @@ impl PodWorker {
                 waiting += 1;
             }
         }
-        let policy = self
-            .pod
-            .spec
-            .as_ref()
-            .and_then(|s| s.restart_policy.as_deref())
-            .unwrap_or("Always");
         if waiting > 0 {
             "Pending"
         } else if running > 0 {

@@ -10,7 +10,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::container::{ContainerState, Terminated};
+use super::container::{ContainerKind, ContainerState, Terminated};
 use super::{NodeShared, PodMessage};
 use crate::clock::add;
 use crate::events::{EventType, ObjectRef};
@@ -54,15 +54,25 @@ impl PodWorker {
             uid: pod.metadata.uid.clone().unwrap_or_default(),
             field_path: None,
         };
-        let containers = pod
-            .spec
-            .as_ref()
-            .map(|spec| spec.containers.clone())
+        let spec = pod.spec.clone().unwrap_or_default();
+        let init = spec
+            .init_containers
             .unwrap_or_default()
             .into_iter()
-            .map(|spec| {
+            .map(|c| {
+                let kind = if c.restart_policy.as_deref() == Some("Always") {
+                    ContainerKind::Sidecar
+                } else {
+                    ContainerKind::Init
+                };
+                (c, kind)
+            });
+        let app = spec.containers.into_iter().map(|c| (c, ContainerKind::App));
+        let containers = init
+            .chain(app)
+            .map(|(spec, kind)| {
                 let logs = node.logs_for(&object, &spec.name);
-                ContainerState::new(spec, logs)
+                ContainerState::new(spec, kind, logs)
             })
             .collect();
         let start_time = node.clock.now();
@@ -123,6 +133,7 @@ impl PodWorker {
                     probe_type,
                     probe: probe.clone(),
                     container: container.spec.clone(),
+                    field_path: container.field_path(),
                     pod: self.object.clone(),
                     pod_ip: self.ip.address,
                     store: self.node.store.clone(),
@@ -158,10 +169,11 @@ impl PodWorker {
                 id,
                 result,
             } => {
-                let object = self.object.container(&container);
+                let object = self.object.clone();
                 let Some(c) = self.container_mut(&container) else {
                     return;
                 };
+                let object = object.with_field_path(c.field_path());
                 let Some(running) = c.running.as_mut().filter(|r| r.id == id) else {
                     return;
                 };
@@ -224,7 +236,9 @@ impl PodWorker {
                 if current.is_none_or(|r| r.id != id || r.stopping) {
                     return;
                 }
-                let object = self.object.container(&container);
+                let object = self
+                    .object
+                    .with_field_path(self.containers[index].field_path());
                 self.node.events.kubelet(
                     &object,
                     EventType::Warning,
@@ -280,45 +294,36 @@ impl PodWorker {
             .unwrap_or("Always")
     }
 
+    /// computePodActions: init containers one after another until each has completed (or,
+    /// for a sidecar, started); then every app container, with sidecars kept running.
     async fn sync(&mut self) {
         if self.deleting {
             return;
         }
         for index in 0..self.containers.len() {
             let container = &self.containers[index];
+            let kind = container.kind;
+            let initializing = kind != ContainerKind::App;
             if let Some(running) = &container.running {
-                if running.stopping {
-                    continue;
+                if !running.stopping {
+                    self.kill_if_probe_tripped(index);
                 }
-                let tripped = [ProbeType::Liveness, ProbeType::Startup]
-                    .into_iter()
-                    .find(|p| container.result(*p) == Some(ResultValue::Failure));
-                if let Some(probe_type) = tripped {
-                    let name = container.name().to_string();
-                    let mut message = format!(
-                        "Container {name} failed {} probe",
-                        probe_type.as_str().to_lowercase()
-                    );
-                    if self.restart_policy() != "Never" {
-                        message.push_str(", will be restarted");
-                    }
-                    let grace = probe_type
-                        .of(&container.spec)
-                        .and_then(|p| p.termination_grace_period_seconds)
-                        .or_else(|| {
-                            self.pod
-                                .spec
-                                .as_ref()
-                                .and_then(|s| s.termination_grace_period_seconds)
-                        })
-                        .unwrap_or(30);
-                    self.kill(index, message, grace);
+                // An init container that runs, or a sidecar that has not started yet, holds
+                // back everything after it.
+                let ready_to_go_on =
+                    kind == ContainerKind::Sidecar && self.containers[index].started();
+                if initializing && !ready_to_go_on {
+                    return;
                 }
                 continue;
             }
-            let should_start = match container.terminations.first() {
-                None => true,
-                Some(last) => match self.restart_policy() {
+            if kind == ContainerKind::Init && container.completed() {
+                continue;
+            }
+            let should_start = match (kind, container.terminations.first()) {
+                (_, None) | (ContainerKind::Sidecar, _) => true,
+                (ContainerKind::Init, Some(_)) => self.restart_policy() != "Never",
+                (ContainerKind::App, Some(last)) => match self.restart_policy() {
                     "Never" => false,
                     "OnFailure" => last.exit_code != 0,
                     _ => true,
@@ -329,7 +334,41 @@ impl PodWorker {
             } else {
                 self.containers[index].waiting = None;
             }
+            if initializing {
+                return;
+            }
         }
+    }
+
+    /// A running container whose liveness or startup probe tripped is killed (and restarted
+    /// unless the pod's restartPolicy is Never).
+    fn kill_if_probe_tripped(&mut self, index: usize) {
+        let container = &self.containers[index];
+        let tripped = [ProbeType::Liveness, ProbeType::Startup]
+            .into_iter()
+            .find(|p| container.result(*p) == Some(ResultValue::Failure));
+        let Some(probe_type) = tripped else {
+            return;
+        };
+        let name = container.name().to_string();
+        let mut message = format!(
+            "Container {name} failed {} probe",
+            probe_type.as_str().to_lowercase()
+        );
+        if self.restart_policy() != "Never" || container.kind == ContainerKind::Sidecar {
+            message.push_str(", will be restarted");
+        }
+        let grace = probe_type
+            .of(&container.spec)
+            .and_then(|p| p.termination_grace_period_seconds)
+            .or_else(|| {
+                self.pod
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.termination_grace_period_seconds)
+            })
+            .unwrap_or(30);
+        self.kill(index, message, grace);
     }
 
     pub(super) fn schedule_resync(&self, at: Timestamp) {

@@ -14,7 +14,9 @@ impl PodWorker {
     /// waiting reason) and scheduling a retry.
     pub(super) async fn ensure_image(&mut self, index: usize) -> Option<ResolvedImage> {
         let now = self.node.clock.now();
-        let object = self.object.container(self.containers[index].name());
+        let object = self
+            .object
+            .with_field_path(self.containers[index].field_path());
         let container = &self.containers[index];
         let image = container.spec.image.clone().unwrap_or_default();
         let policy = container

@@ -60,7 +60,9 @@ impl PodWorker {
 
     pub(super) async fn start_container(&mut self, index: usize) {
         let now = self.node.clock.now();
-        let object = self.object.container(self.containers[index].name());
+        let object = self
+            .object
+            .with_field_path(self.containers[index].field_path());
         let pod_desc = format!(
             "{}_{}({})",
             self.object.name, self.object.namespace, self.object.uid

@@ -13,7 +13,9 @@ impl PodWorker {
     /// killContainer: Killing event, the preStop hook (its time counts against the grace
     /// period), stop (SIGTERM), kill when the grace period is over.
     pub(super) fn kill(&mut self, index: usize, message: String, grace_seconds: i64) {
-        let object = self.object.container(self.containers[index].name());
+        let object = self
+            .object
+            .with_field_path(self.containers[index].field_path());
         let hook_context = self.hook_context(index);
         let Some(running) = self.containers[index].running.as_mut() else {
             return;

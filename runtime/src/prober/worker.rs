@@ -26,6 +26,8 @@ pub(crate) struct ProbeTarget {
     pub probe_type: ProbeType,
     pub probe: Probe,
     pub container: Container,
+    /// `spec.containers{name}` (or `spec.initContainers{name}` for a sidecar), for events.
+    pub field_path: String,
     pub pod: ObjectRef,
     pub pod_ip: Ipv4Addr,
     pub store: Arc<ObjectStore>,
@@ -124,9 +126,16 @@ impl Worker {
         ) {
             return Next::Stop;
         }
+        // Sidecars report among the init containers.
         let Some(container_status) = status
-            .and_then(|s| s.container_statuses.as_ref())
-            .and_then(|all| all.iter().find(|c| c.name == target.container.name))
+            .into_iter()
+            .flat_map(|s| {
+                s.container_statuses
+                    .iter()
+                    .flatten()
+                    .chain(s.init_container_statuses.iter().flatten())
+            })
+            .find(|c| c.name == target.container.name)
             .cloned()
         else {
             return Next::Continue;
@@ -216,7 +225,7 @@ impl Worker {
             outcome = self.run_handler(pod).await;
         }
         let target = &self.target;
-        let object = target.pod.container(&target.container.name);
+        let object = target.pod.with_field_path(target.field_path.clone());
         let kind = target.probe_type.as_str();
         if let Some(error) = &outcome.error {
             target.events.kubelet(
