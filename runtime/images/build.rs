@@ -147,8 +147,17 @@ fn build_guests(guests: &Path, target_dir: &Path) -> Vec<PathBuf> {
 
 /// Copies the components next to the generated source so that `include_bytes!` never reads
 /// a file another build could be rewriting.
-/// Guests every fresh image store holds.
-const SEEDED_IMAGES: &[&str] = &["health_image", "httpd"];
+/// Guests that ship inside wasmpod (see src/builtin.rs for the references they answer to);
+/// the others (test guests) stay build artifacts.
+const SEEDED_IMAGES: &[&str] = &[
+    "health_image",
+    "httpd",
+    "busybox",
+    "agnhost",
+    "goproxy",
+    "nginx",
+    "grpc_health",
+];
 
 fn write_embedding(out_dir: &Path, components: &[PathBuf]) {
     let mut source = String::from("static BUILTIN_IMAGES: &[(&str, &[u8])] = &[\n");
@@ -157,11 +166,10 @@ fn write_embedding(out_dir: &Path, components: &[PathBuf]) {
             .file_stem()
             .and_then(|stem| stem.to_str())
             .unwrap_or_else(|| fail(&format!("odd artifact name {}", component.display())));
-        // Only the seed images are embedded; other guests (test guests) stay build artifacts.
+        if let Some(dir) = component.parent().and_then(|d| d.to_str()) {
+            println!("cargo:rustc-env=WASMPOD_GUEST_ARTIFACTS={dir}");
+        }
         if !SEEDED_IMAGES.contains(&stem) {
-            if let Some(dir) = component.parent().and_then(|d| d.to_str()) {
-                println!("cargo:rustc-env=WASMPOD_GUEST_ARTIFACTS={dir}");
-            }
             continue;
         }
         let copy = out_dir.join(format!("{stem}.wasm"));
@@ -172,7 +180,7 @@ fn write_embedding(out_dir: &Path, components: &[PathBuf]) {
                 copy.display()
             ))
         });
-        let reference = format!("{stem}:latest");
+        let reference = stem.to_string();
         let copy_text = copy
             .to_str()
             .unwrap_or_else(|| fail("OUT_DIR is not UTF-8"));

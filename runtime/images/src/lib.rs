@@ -14,7 +14,7 @@ mod store;
 mod toolchain;
 mod wasm_header;
 
-pub use builtin::{builtin_images, guest_artifact};
+pub use builtin::{any_tag_image, builtin_images, embedded, guest_artifact, Bundled, BUNDLED};
 pub use error::ImageError;
 pub use go_units::{human_duration, human_size};
 pub use home::{default_home, home_from, HOME_ENV};

@@ -155,6 +155,22 @@ impl ImageStore {
     /// Finds an image by reference, `name@digest`, or image ID prefix (`sha256:abc…` or a
     /// bare hex prefix such as the 12-digit short ID).
     pub fn resolve(&self, reference: &str) -> Result<Option<ImageRecord>, ImageError> {
+        let found = self.resolve_stored(reference)?;
+        if found.is_some() {
+            return Ok(found);
+        }
+        // A bundled test image answers to every tag of its repositories: store it under the
+        // tag asked for, as a pull would.
+        let Ok(parsed) = Reference::parse(reference) else {
+            return Ok(None);
+        };
+        match crate::builtin::any_tag_image(&parsed.name()) {
+            Some(wasm) if parsed.digest().is_none() => self.import(reference, wasm).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    fn resolve_stored(&self, reference: &str) -> Result<Option<ImageRecord>, ImageError> {
         let lookup = Lookup::classify(reference)?;
         let index = self.index.read()?;
         let keys = lookup.matching_keys(&index)?;
@@ -240,10 +256,10 @@ impl ImageStore {
     fn seed_builtins(&self) -> Result<(), ImageError> {
         let missing = |index: &Index| -> Vec<(String, &'static [u8])> {
             builtin_images()
-                .iter()
+                .into_iter()
                 .filter_map(|(name, wasm)| {
                     let key = Reference::parse(name).ok()?.to_string();
-                    (!index.images.contains_key(&key)).then_some((key, *wasm))
+                    (!index.images.contains_key(&key)).then_some((key, wasm))
                 })
                 .collect()
         };

@@ -3,10 +3,15 @@ use std::path::Path;
 
 use wasmpod_images::{builtin_images, is_component, ImageError, ImageStore};
 
-const BUILTIN_REFERENCES: [&str; 2] = [
-    "docker.io/library/health_image:latest",
-    "docker.io/library/httpd:latest",
-];
+/// What every fresh store holds, normalised and sorted as `list` returns it.
+fn builtin_references() -> Vec<String> {
+    let mut references: Vec<String> = builtin_images()
+        .iter()
+        .map(|(name, _)| wasmpod_images::Reference::parse(name).unwrap().to_string())
+        .collect();
+    references.sort();
+    references
+}
 
 /// A minimal valid component (header plus one custom section), distinct per `seed`.
 fn component(seed: &str) -> Vec<u8> {
@@ -31,7 +36,7 @@ fn user_references(store: &ImageStore) -> Vec<String> {
         .unwrap()
         .into_iter()
         .map(|record| record.reference.to_string())
-        .filter(|reference| !BUILTIN_REFERENCES.contains(&reference.as_str()))
+        .filter(|reference| !builtin_references().contains(reference))
         .collect()
 }
 
@@ -292,7 +297,10 @@ fn concurrent_imports_do_not_lose_updates() {
             );
         }
     }
-    assert_eq!(records.len(), 2 * per_thread + 1 + BUILTIN_REFERENCES.len());
+    assert_eq!(
+        records.len(),
+        2 * per_thread + 1 + builtin_references().len()
+    );
     for record in &records {
         assert_eq!(
             std::fs::metadata(&record.path).unwrap().len(),
@@ -311,13 +319,10 @@ fn concurrent_imports_do_not_lose_updates() {
 
 #[test]
 fn builtin_images_are_seeded_without_overwriting_user_tags() {
-    assert_eq!(
-        builtin_images()
-            .iter()
-            .map(|(name, _)| *name)
-            .collect::<Vec<_>>(),
-        ["health_image:latest", "httpd:latest"]
-    );
+    let seeded: Vec<&str> = builtin_images().iter().map(|(name, _)| *name).collect();
+    for expected in ["health_image:latest", "httpd:latest", "busybox:latest"] {
+        assert!(seeded.contains(&expected), "{seeded:?}");
+    }
     for (name, wasm) in builtin_images() {
         assert!(is_component(wasm), "{name} is a component");
     }
@@ -337,7 +342,7 @@ fn builtin_images_are_seeded_without_overwriting_user_tags() {
         .into_iter()
         .map(|r| r.reference.to_string())
         .collect();
-    assert_eq!(listed, BUILTIN_REFERENCES);
+    assert_eq!(listed, builtin_references());
 
     let mine = store
         .import("health_image:latest", &component("mine"))
@@ -349,9 +354,34 @@ fn builtin_images_are_seeded_without_overwriting_user_tags() {
     );
 
     // A removed built-in comes back with the next open.
-    reopened.remove("httpd").unwrap();
-    assert!(reopened.resolve("httpd").unwrap().is_none());
-    assert!(open(home.path()).resolve("httpd").unwrap().is_some());
+    reopened.remove("health_image").unwrap();
+    assert!(reopened.resolve("health_image").unwrap().is_none());
+    assert!(open(home.path()).resolve("health_image").unwrap().is_some());
+}
+
+#[test]
+fn bundled_test_images_answer_to_every_tag_of_their_repositories() {
+    let home = tempfile::tempdir().unwrap();
+    let store = open(home.path());
+    let busybox = store.resolve("busybox").unwrap().unwrap();
+    let pinned = store
+        .resolve("registry.k8s.io/busybox:1.27.2")
+        .unwrap()
+        .expect("any tag of registry.k8s.io/busybox");
+    assert_eq!(pinned.digest, busybox.digest);
+    assert_eq!(
+        pinned.reference.to_string(),
+        "registry.k8s.io/busybox:1.27.2"
+    );
+    assert!(store
+        .list()
+        .unwrap()
+        .iter()
+        .any(|r| r.reference.to_string() == "registry.k8s.io/busybox:1.27.2"));
+    assert!(store
+        .resolve("registry.k8s.io/unknown:1")
+        .unwrap()
+        .is_none());
 }
 
 #[test]

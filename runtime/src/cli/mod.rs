@@ -65,6 +65,9 @@ enum Command {
         /// Stop after this long (e.g. 90s, 5m) instead of waiting for Ctrl-C.
         #[arg(long = "for", value_parser = duration::parse)]
         run_for: Option<std::time::Duration>,
+        /// A host directory pods may mount as a hostPath volume (repeatable); others are refused.
+        #[arg(long = "allow-host-path")]
+        allow_host_path: Vec<PathBuf>,
     },
     /// List pods or events (`get pods [NAME] [-o wide|yaml|json]`, `get events`).
     Get {
@@ -137,7 +140,11 @@ pub fn main() -> i32 {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            Command::Run { files, run_for } => run::run(&home, &files, run_for).await,
+            Command::Run {
+                files,
+                run_for,
+                allow_host_path,
+            } => run::run(&home, &files, run_for, allow_host_path).await,
             Command::Image(command) => image::image(&home, command),
             Command::Get {
                 resource,

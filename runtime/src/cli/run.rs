@@ -17,10 +17,13 @@ pub async fn run(
     home: &Path,
     files: &[PathBuf],
     run_for: Option<Duration>,
+    allowed_host_paths: Vec<PathBuf>,
 ) -> Result<(), CliError> {
     // Nothing starts unless every manifest is valid.
-    let pods = wasmpod_manifest::load_paths(files)?;
-    let node = Node::new(NodeConfig::new(home.to_path_buf()))?;
+    let objects = wasmpod_manifest::load_set(files)?;
+    let mut config = NodeConfig::new(home.to_path_buf());
+    config.allowed_host_paths = allowed_host_paths;
+    let node = Node::new(config)?;
     let api = crate::api::serve(node.clone(), SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
         .map_err(|source| CliError::Io {
@@ -37,7 +40,7 @@ pub async fn run(
 
     let mut changes = node.store().subscribe();
     let mut printer = EventStreamPrinter::new();
-    let applied = node.apply(pods);
+    let applied = node.apply_set(objects);
     if let Err(error) = applied {
         let _ = std::fs::remove_file(&discovery);
         return Err(error.into());

@@ -223,6 +223,18 @@ impl Node {
         &self.shared.node_name
     }
 
+    /// Stores the set's ConfigMaps and Secrets, then admits its pods (so their env and
+    /// volumes find them).
+    pub fn apply_set(&self, set: wasmpod_manifest::ManifestSet) -> Result<Vec<Pod>, NodeError> {
+        for config_map in set.config_maps {
+            self.shared.store.put_config_map(config_map);
+        }
+        for secret in set.secrets {
+            self.shared.store.put_secret(secret);
+        }
+        self.apply(set.pods)
+    }
+
     /// Admits validated, defaulted pods (as from `wasmpod_manifest::load_paths`): assigns uid,
     /// creation time, node and pod IP, records `Scheduled`, and starts each pod's worker.
     pub fn apply(&self, pods: Vec<Pod>) -> Result<Vec<Pod>, NodeError> {
@@ -327,6 +339,17 @@ impl Node {
         let names: Vec<String> = stored
             .spec
             .iter()
+            .flat_map(|s| {
+                s.init_containers
+                    .iter()
+                    .flatten()
+                    .chain(s.containers.iter())
+            })
+            .map(|c| c.name.clone())
+            .collect();
+        let app_names: Vec<String> = stored
+            .spec
+            .iter()
             .flat_map(|s| s.containers.iter().map(|c| c.name.clone()))
             .collect();
         let name = match container {
@@ -337,11 +360,11 @@ impl Node {
                     container: name.into(),
                 })
             }
-            None if names.len() == 1 => names[0].clone(),
+            None if app_names.len() == 1 => app_names[0].clone(),
             None => {
                 return Err(NodeError::ContainerNameRequired {
                     pod: pod.into(),
-                    choices: names.join(" "),
+                    choices: app_names.join(" "),
                 })
             }
         };

@@ -97,7 +97,8 @@ impl PodWorker {
 
     pub(super) async fn run(mut self) {
         let allowed = self.node.allowed_host_paths.clone();
-        if let Err(error) = self.files.prepare(&self.pod, &self.node.store, &allowed) {
+        let pod = self.downward_pod();
+        if let Err(error) = self.files.prepare(&pod, &self.node.store, &allowed) {
             self.volume_error = Some(error);
         }
         self.start_probe_workers();
@@ -115,6 +116,21 @@ impl PodWorker {
             worker.abort();
         }
         self.node.forget_pod(&self.object);
+    }
+
+    /// The pod as the downward API sees it: its spec and metadata plus the addresses the
+    /// node gave it (status.podIP/hostIP), known before any status is published.
+    pub(super) fn downward_pod(&self) -> Pod {
+        let mut pod = self.pod.clone();
+        let status = pod.status.get_or_insert_with(Default::default);
+        let pod_ip = self.ip.address.to_string();
+        status.pod_ip = Some(pod_ip.clone());
+        status.pod_ips = Some(vec![k8s_openapi::api::core::v1::PodIP { ip: pod_ip }]);
+        status.host_ip = Some(self.node.host_ip.clone());
+        status.host_ips = Some(vec![k8s_openapi::api::core::v1::HostIP {
+            ip: self.node.host_ip.clone(),
+        }]);
+        pod
     }
 
     fn start_probe_workers(&mut self) {

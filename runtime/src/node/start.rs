@@ -41,7 +41,7 @@ impl PodWorker {
             .or_else(|| self.pod.metadata.name.clone())
             .unwrap_or_default();
         let mut env = vec![("HOSTNAME".to_string(), hostname)];
-        env.extend(container_env(&self.pod, spec, &self.node.store)?);
+        env.extend(container_env(&self.downward_pod(), spec, &self.node.store)?);
         if let Some(dir) = spec.working_dir.as_ref().filter(|d| !d.is_empty()) {
             // wasi-libc takes its initial working directory from PWD.
             env.push(("PWD".into(), dir.clone()));
@@ -209,16 +209,26 @@ fn new_container_id() -> String {
     )
 }
 
-/// HOSTNAME (the pod name, as in a container) plus the container's literal env values.
-/// argv: command then args with `$(VAR)` expanded from the environment; the container name
-/// stands in for argv[0] when there is no command.
+/// argv: command then args with `$(VAR)` expanded from the environment. Without a command
+/// the image itself is the entrypoint, so argv[0] is the image's name (`busybox` for
+/// `registry.k8s.io/busybox:1.27.2`) and the args follow, as `docker run IMAGE ARGS` runs the
+/// image's entrypoint with ARGS.
 fn container_args(spec: &Container, env: &[(String, String)]) -> Vec<String> {
     let mut args: Vec<String> = spec.command.clone().unwrap_or_default();
     if args.is_empty() {
-        args.push(spec.name.clone());
+        args.push(image_program_name(
+            spec.image.as_deref().unwrap_or(&spec.name),
+        ));
     }
     args.extend(spec.args.clone().unwrap_or_default());
     args.iter().map(|arg| expand(arg, env)).collect()
+}
+
+/// `registry.k8s.io/e2e-test-images/agnhost:2.40` → `agnhost`.
+fn image_program_name(image: &str) -> String {
+    let without_digest = image.split('@').next().unwrap_or(image);
+    let last = without_digest.rsplit('/').next().unwrap_or(without_digest);
+    last.split(':').next().unwrap_or(last).to_string()
 }
 
 pub(super) fn memory_limit(spec: &Container) -> Option<u64> {
