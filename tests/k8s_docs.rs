@@ -1,0 +1,113 @@
+//! The Kubernetes documentation's probe examples (examples/k8s-docs), unmodified, on the
+//! bundled Wasm builds of the images they name. (exec-liveness runs in podspec.rs.)
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::node::{events, node, status_of, wait_for_status};
+use wasmpod::Node;
+
+fn run_example(node: &Node, file: &str) {
+    let path = std::path::PathBuf::from(format!(
+        "{}/../examples/k8s-docs/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    ));
+    let set = wasmpod::manifest::load_set(&[path]).expect("the docs example is valid");
+    node.apply_set(set).expect("admitted");
+}
+
+fn messages(node: &Node, pod: &str, reason: &str) -> Vec<String> {
+    events(node, reason)
+        .into_iter()
+        .filter(|e| e.involved_object.name.as_deref() == Some(pod))
+        .filter_map(|e| e.message)
+        .collect()
+}
+
+/// liveness-http: agnhost's /healthz answers 200 for 10 s, then 500; three failures restart it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_liveness_restarts_once_healthz_turns_500() {
+    let t = node();
+    let node = &t.node;
+    run_example(node, "http-liveness.yaml");
+    let started = Instant::now();
+    let restarted = wait_for_status(
+        node,
+        "liveness-http",
+        Duration::from_secs(60),
+        "the restart",
+        |s| s.restart_count >= 1,
+    )
+    .await;
+    assert!(
+        started.elapsed() >= Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    let unhealthy = messages(node, "liveness-http", "Unhealthy");
+    assert_eq!(
+        unhealthy,
+        ["Liveness probe failed: HTTP probe failed with statuscode: 500"],
+        "counted into one event"
+    );
+    assert_eq!(events(node, "Unhealthy")[0].count, Some(3));
+    assert!(messages(node, "liveness-http", "Killing")
+        .contains(&"Container liveness failed liveness probe, will be restarted".to_string()));
+    assert!(restarted.last_state.unwrap().terminated.is_some());
+}
+
+/// goproxy: readiness and liveness TCP probes from 15 s on; Ready then, never restarted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tcp_liveness_readiness_goproxy_becomes_ready_after_15_seconds() {
+    let t = node();
+    let node = &t.node;
+    run_example(node, "tcp-liveness-readiness.yaml");
+    let started = Instant::now();
+    wait_for_status(node, "goproxy", Duration::from_secs(10), "running", |s| {
+        s.state.as_ref().is_some_and(|st| st.running.is_some())
+    })
+    .await;
+    assert!(
+        !status_of(node, "goproxy").unwrap().ready,
+        "not ready before the initial delay"
+    );
+    wait_for_status(node, "goproxy", Duration::from_secs(40), "ready", |s| {
+        s.ready
+    })
+    .await;
+    assert!(
+        started.elapsed() >= Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    let status = status_of(node, "goproxy").unwrap();
+    assert_eq!(status.restart_count, 0);
+    assert!(messages(node, "goproxy", "Unhealthy").is_empty());
+}
+
+/// etcd-with-grpc: the bundled etcd stand-in serves the gRPC health protocol on 2379.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grpc_liveness_etcd_stays_healthy() {
+    let t = node();
+    let node = &t.node;
+    run_example(node, "grpc-liveness.yaml");
+    wait_for_status(
+        node,
+        "etcd-with-grpc",
+        Duration::from_secs(10),
+        "ready",
+        |s| s.ready,
+    )
+    .await;
+    // The first liveness probe runs 10 s in; wait for two periods' worth of probes.
+    let probe_deadline = tokio::time::Instant::now() + Duration::from_secs(25);
+    tokio::time::sleep_until(probe_deadline).await;
+    let status = status_of(node, "etcd-with-grpc").unwrap();
+    assert_eq!(status.restart_count, 0);
+    assert!(
+        messages(node, "etcd-with-grpc", "Unhealthy").is_empty(),
+        "{:?}",
+        messages(node, "etcd-with-grpc", "Unhealthy")
+    );
+}
