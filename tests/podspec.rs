@@ -454,3 +454,64 @@ async fn docs_exec_liveness_example_restarts_after_about_35_seconds() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Two containers, one pod: the client reaches the server at localhost, probes and
+/// readiness are per container, and READY counts them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn containers_of_a_pod_reach_each_other_at_localhost() {
+    let t = node();
+    let node = &t.node;
+    apply(
+        node,
+        r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: duo
+spec:
+  containers:
+  - name: server
+    image: registry.k8s.io/e2e-test-images/agnhost:2.40
+    args: ["netexec", "--http-port=8080"]
+    readinessProbe:
+      httpGet:
+        path: /healthz
+        port: 8080
+      periodSeconds: 1
+  - name: client
+    image: busybox
+    command: ["sh", "-c", "until wget -q -O - http://localhost:8080/hostname; do sleep 0.2; done; echo; echo fetched; sleep 600"]
+    readinessProbe:
+      exec:
+        command: ["false"]
+      periodSeconds: 1
+"#,
+    );
+    let lines = log_line(node, "duo", Some("client"), "fetched").await;
+    assert!(
+        lines.contains(&"duo".to_string()),
+        "the server answered its hostname: {lines:?}"
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while !table(node, "duo").contains("duo    1/2     Running") {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{}",
+            table(node, "duo")
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let pod = node.store().pod("default", "duo").unwrap();
+    let ready = pod
+        .status
+        .unwrap()
+        .conditions
+        .unwrap()
+        .into_iter()
+        .find(|c| c.type_ == "Ready")
+        .unwrap();
+    assert_eq!(
+        ready.message.as_deref(),
+        Some("containers with unready status: [client]")
+    );
+}
