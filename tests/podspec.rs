@@ -515,3 +515,84 @@ spec:
         Some("containers with unready status: [client]")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn termination_messages_and_the_active_deadline() {
+    let t = node();
+    let node = &t.node;
+    apply(
+        node,
+        r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: file-message
+spec:
+  restartPolicy: Never
+  containers:
+  - name: main
+    image: busybox
+    command: ["sh", "-c", "echo 'gone wrong' > /dev/termination-log; exit 1"]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: log-message
+spec:
+  restartPolicy: Never
+  containers:
+  - name: main
+    image: busybox
+    command: ["sh", "-c", "echo first; echo last words; exit 1"]
+    terminationMessagePolicy: FallbackToLogsOnError
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: deadline
+spec:
+  activeDeadlineSeconds: 2
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: busybox
+    command: ["sleep", "600"]
+"#,
+    );
+    for (pod, message) in [
+        ("file-message", "gone wrong\n"),
+        ("log-message", "first\nlast words"),
+    ] {
+        let status = wait_for_status(node, pod, Duration::from_secs(20), "the exit", |s| {
+            s.state.as_ref().is_some_and(|st| st.terminated.is_some())
+        })
+        .await;
+        let terminated = status.state.unwrap().terminated.unwrap();
+        assert_eq!(terminated.message.as_deref(), Some(message), "{pod}");
+    }
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let status = node
+            .store()
+            .pod("default", "deadline")
+            .unwrap()
+            .status
+            .unwrap();
+        let stopped = status
+            .container_statuses
+            .as_ref()
+            .is_some_and(|c| c[0].state.as_ref().is_some_and(|s| s.terminated.is_some()));
+        if status.phase.as_deref() == Some("Failed") && stopped {
+            assert_eq!(status.reason.as_deref(), Some("DeadlineExceeded"));
+            assert_eq!(
+                status.message.as_deref(),
+                Some("Pod was active on the node longer than the specified deadline")
+            );
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{status:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(events(node, "DeadlineExceeded").len(), 1);
+}

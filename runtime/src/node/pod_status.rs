@@ -53,7 +53,11 @@ impl PodWorker {
             .iter()
             .any(|c| c.kind == ContainerKind::App && c.instances_started > 0);
         let initialized = incomplete.is_empty() || app_started;
-        let phase = self.phase(&statuses, initialized);
+        let phase = if self.deadline_exceeded {
+            "Failed"
+        } else {
+            self.phase(&statuses, initialized)
+        };
         let unready: Vec<&str> = self
             .containers
             .iter()
@@ -120,6 +124,12 @@ impl PodWorker {
             start_time: Some(Time(self.start_time)),
             container_statuses: Some(statuses),
             init_container_statuses: (!init_statuses.is_empty()).then_some(init_statuses),
+            reason: self
+                .deadline_exceeded
+                .then(|| "DeadlineExceeded".to_string()),
+            message: self
+                .deadline_exceeded
+                .then(|| super::pod_worker::DEADLINE_MESSAGE.to_string()),
             qos_class: Some(wasmpod_printers::compute_pod_qos(&self.pod).to_string()),
             ..Default::default()
         }

@@ -19,6 +19,8 @@ use crate::prober::{spawn_worker, ProbeTarget, ProbeType, ResultValue};
 
 /// How soon a failed sync (image errors) is retried: the 1.33 pod worker's back-off period.
 pub(super) const FAILED_SYNC_RETRY: Duration = Duration::from_secs(10);
+pub(super) const DEADLINE_MESSAGE: &str =
+    "Pod was active on the node longer than the specified deadline";
 
 pub(crate) struct PodWorker {
     pub(super) node: Arc<NodeShared>,
@@ -34,6 +36,8 @@ pub(crate) struct PodWorker {
     pub(super) deleting: bool,
     /// The pod's volumes and the containers' private roots.
     pub(super) files: super::volumes::PodFiles,
+    /// activeDeadlineSeconds passed: everything is stopped and the pod has failed.
+    pub(super) deadline_exceeded: bool,
     /// Set when the volumes could not be prepared; every container start fails with it.
     pub(super) volume_error: Option<String>,
     pub(super) start_time: Timestamp,
@@ -90,6 +94,7 @@ impl PodWorker {
             deleting: false,
             files,
             volume_error: None,
+            deadline_exceeded: false,
             start_time,
             conditions: Vec::new(),
         }
@@ -100,6 +105,9 @@ impl PodWorker {
         let pod = self.downward_pod();
         if let Err(error) = self.files.prepare(&pod, &self.node.store, &allowed) {
             self.volume_error = Some(error);
+        }
+        if let Some(seconds) = self.active_deadline() {
+            self.schedule_resync(add(self.start_time, seconds));
         }
         self.start_probe_workers();
         self.sync().await;
@@ -226,7 +234,7 @@ impl PodWorker {
                     None => (
                         status.code,
                         status.reason.as_str().to_string(),
-                        status.message,
+                        termination_message(c, &running.root, status.code).or(status.message),
                     ),
                 };
                 c.record_termination(Terminated {
@@ -313,8 +321,14 @@ impl PodWorker {
     /// computePodActions: init containers one after another until each has completed (or,
     /// for a sidecar, started); then every app container, with sidecars kept running.
     async fn sync(&mut self) {
-        if self.deleting {
+        if self.deleting || self.deadline_exceeded {
             return;
+        }
+        if let Some(deadline) = self.active_deadline() {
+            if crate::clock::since(self.node.clock.now(), self.start_time) >= deadline {
+                self.exceed_deadline();
+                return;
+            }
         }
         for index in 0..self.containers.len() {
             let container = &self.containers[index];
@@ -352,6 +366,39 @@ impl PodWorker {
             }
             if initializing {
                 return;
+            }
+        }
+    }
+
+    fn active_deadline(&self) -> Option<Duration> {
+        let seconds = self.pod.spec.as_ref()?.active_deadline_seconds?;
+        Some(Duration::from_secs(seconds.max(0) as u64))
+    }
+
+    /// The kubelet's active deadline: the pod fails (DeadlineExceeded) and its containers stop.
+    fn exceed_deadline(&mut self) {
+        self.deadline_exceeded = true;
+        self.node.events.kubelet(
+            &self.object,
+            EventType::Warning,
+            "DeadlineExceeded",
+            DEADLINE_MESSAGE,
+        );
+        let grace = self
+            .pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.termination_grace_period_seconds)
+            .unwrap_or(30);
+        for index in 0..self.containers.len() {
+            self.containers[index].waiting = None;
+            if self.containers[index]
+                .running
+                .as_ref()
+                .is_some_and(|r| !r.stopping)
+            {
+                let name = self.containers[index].name().to_string();
+                self.kill(index, format!("Stopping container {name}"), grace);
             }
         }
     }
@@ -416,4 +463,55 @@ impl PodWorker {
             }
         }
     }
+}
+
+/// The kubelet's termination message: the file at `terminationMessagePath` in the container
+/// (first 4096 bytes), or with `FallbackToLogsOnError` and a failed, silent container, the
+/// last 80 lines of its log (at most 2048 bytes).
+fn termination_message(
+    container: &ContainerState,
+    root: &std::path::Path,
+    exit_code: i32,
+) -> Option<String> {
+    const MAX_MESSAGE: usize = 4096;
+    const MAX_LOG_LINES: usize = 80;
+    const MAX_LOG_BYTES: usize = 2048;
+    let path = container
+        .spec
+        .termination_message_path
+        .as_deref()
+        .unwrap_or("/dev/termination-log");
+    let file = root.join(path.trim_start_matches('/'));
+    let from_file = std::fs::read(&file)
+        .ok()
+        .filter(|bytes| !bytes.is_empty())
+        .map(|mut bytes| {
+            bytes.truncate(MAX_MESSAGE);
+            String::from_utf8_lossy(&bytes).into_owned()
+        });
+    if from_file.is_some() {
+        return from_file;
+    }
+    let fallback =
+        container.spec.termination_message_policy.as_deref() == Some("FallbackToLogsOnError");
+    if !fallback || exit_code == 0 {
+        return None;
+    }
+    let lines = container.logs.lines(false)?;
+    let tail: Vec<String> = lines
+        .iter()
+        .rev()
+        .take(MAX_LOG_LINES)
+        .rev()
+        .map(|l| l.text.clone())
+        .collect();
+    let mut text = tail.join("\n");
+    if text.len() > MAX_LOG_BYTES {
+        let mut cut = text.len() - MAX_LOG_BYTES;
+        while !text.is_char_boundary(cut) {
+            cut += 1;
+        }
+        text = text[cut..].to_string();
+    }
+    (!text.is_empty()).then_some(text)
 }

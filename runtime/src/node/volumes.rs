@@ -166,14 +166,17 @@ impl PodFiles {
         ))
     }
 
-    /// A fresh private root for a new instance of `container`, with `/tmp` in it.
+    /// A fresh private root for a new instance of `container`, with `/tmp` and `/dev` (for
+    /// `/dev/termination-log`) in it.
     pub(crate) fn fresh_root(&self, container: &str) -> Result<PathBuf, String> {
         let root = self.root.join("containers").join(container);
         if root.exists() {
             std::fs::remove_dir_all(&root).map_err(|e| io_error("cannot reset", &root, e))?;
         }
-        let tmp = root.join("tmp");
-        std::fs::create_dir_all(&tmp).map_err(|e| io_error("cannot create", &tmp, e))?;
+        for dir in ["tmp", "dev"] {
+            let dir = root.join(dir);
+            std::fs::create_dir_all(&dir).map_err(|e| io_error("cannot create", &dir, e))?;
+        }
         Ok(root)
     }
 
