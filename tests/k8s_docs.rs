@@ -111,3 +111,20 @@ async fn grpc_liveness_etcd_stays_healthy() {
         messages(node, "etcd-with-grpc", "Unhealthy")
     );
 }
+
+/// pod-with-tcp-socket-healthcheck: the redis stand-in listens on 6379; the TCP probe from
+/// 30 s on passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tcp_socket_healthcheck_redis_passes() {
+    let t = node();
+    let node = &t.node;
+    run_example(node, "pod-with-tcp-socket-healthcheck.yaml");
+    let answer =
+        common::node::get_when_listening(node, "pod-with-tcp-socket-healthcheck", 6379, "/").await;
+    assert_eq!(answer.0, 0, "not HTTP: redis answers RESP errors");
+    // Past the first probes at 30 s: still running, never restarted.
+    tokio::time::sleep(Duration::from_secs(33)).await;
+    let status = status_of(node, "pod-with-tcp-socket-healthcheck").unwrap();
+    assert_eq!(status.restart_count, 0);
+    assert!(messages(node, "pod-with-tcp-socket-healthcheck", "Unhealthy").is_empty());
+}

@@ -157,6 +157,7 @@ const SEEDED_IMAGES: &[&str] = &[
     "goproxy",
     "nginx",
     "grpc_health",
+    "redis",
 ];
 
 fn write_embedding(out_dir: &Path, components: &[PathBuf]) {

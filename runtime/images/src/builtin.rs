@@ -47,6 +47,11 @@ pub const BUNDLED: &[Bundled] = &[
             "registry.k8s.io/e2e-test-images/nginx",
         ],
     },
+    Bundled {
+        guest: "redis",
+        seeded: &[],
+        any_tag_of: &["docker.io/library/redis"],
+    },
     // The docs' grpc-liveness example names etcd; its gRPC health service is all a probe sees.
     Bundled {
         guest: "grpc_health",
