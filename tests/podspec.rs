@@ -596,3 +596,82 @@ spec:
     }
     assert_eq!(events(node, "DeadlineExceeded").len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_paths_need_permission_and_sidecars_run_beside_the_app() {
+    // A node that allows one host directory.
+    let allowed = tempfile::tempdir().unwrap();
+    std::fs::write(allowed.path().join("greeting"), "from the host\n").unwrap();
+    let home = common::Home::new();
+    let mut config = wasmpod::NodeConfig::new(home.path().to_path_buf());
+    config.allowed_host_paths = vec![allowed.path().to_path_buf()];
+    let node = Node::new(config).unwrap();
+    let yaml = format!(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: hosted
+spec:
+  initContainers:
+  - name: helper
+    image: busybox
+    restartPolicy: Always
+    command: ["sh", "-c", "echo sidecar up; sleep 600"]
+  containers:
+  - name: main
+    image: busybox
+    command: ["sh", "-c", "cat /host/greeting; sleep 600"]
+    volumeMounts:
+    - name: host
+      mountPath: /host
+      readOnly: true
+  volumes:
+  - name: host
+    hostPath:
+      path: {allowed}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: refused
+spec:
+  containers:
+  - name: main
+    image: busybox
+    command: ["ls", "/etc"]
+    volumeMounts:
+    - name: etc
+      mountPath: /etc
+  volumes:
+  - name: etc
+    hostPath:
+      path: /etc
+"#,
+        allowed = allowed.path().display()
+    );
+    apply(&node, &yaml);
+    log_line(&node, "hosted", Some("helper"), "sidecar up").await;
+    log_line(&node, "hosted", Some("main"), "from the host").await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !table(&node, "hosted").contains("hosted   2/2     Running") {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{}",
+            table(&node, "hosted")
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let refused = wait_for_status(&node, "refused", Duration::from_secs(10), "refusal", |s| {
+        s.state
+            .as_ref()
+            .and_then(|st| st.waiting.as_ref())
+            .is_some_and(|w| w.reason.as_deref() == Some("CreateContainerConfigError"))
+    })
+    .await;
+    let message = refused.state.unwrap().waiting.unwrap().message.unwrap();
+    assert_eq!(
+        message,
+        "hostPath volume \"etc\" (/etc) is not allowed: start wasmpod with --allow-host-path /etc"
+    );
+}

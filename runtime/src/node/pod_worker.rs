@@ -364,7 +364,10 @@ impl PodWorker {
             } else {
                 self.containers[index].waiting = None;
             }
-            if initializing {
+            // A sidecar without a startup probe counts as started at once: go on.
+            let sidecar_started =
+                kind == ContainerKind::Sidecar && self.containers[index].started();
+            if initializing && !sidecar_started {
                 return;
             }
         }
