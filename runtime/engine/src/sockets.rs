@@ -7,9 +7,9 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use wasmtime::component::{Linker, Resource};
-use wasmtime_wasi::p2::bindings::sockets::network::IpSocketAddress;
+use wasmtime_wasi::p2::bindings::sockets::network::{ErrorCode, IpSocketAddress};
 use wasmtime_wasi::p2::bindings::sockets::tcp::HostTcpSocket;
-use wasmtime_wasi::p2::{Network, TcpSocket};
+use wasmtime_wasi::p2::{Network, SocketResult, TcpSocket};
 use wasmtime_wasi::sockets::{SocketAddrUse, WasiSocketsCtxView};
 use wasmtime_wasi::WasiCtxBuilder;
 
@@ -19,47 +19,53 @@ use crate::ctx::Ctx;
 /// are matched to it by semver, so the shadow covers them too.
 const TCP_INTERFACE: &str = "wasi:sockets/tcp@0.2.12";
 
+type SocketArgs = (Resource<TcpSocket>, Resource<Network>, IpSocketAddress);
+type SocketReturn = (Result<(), ErrorCode>,);
+
 pub(crate) fn add_bind_rewrite(linker: &mut Linker<Ctx>) -> wasmtime::Result<()> {
     linker.allow_shadowing(true);
-    linker.instance(TCP_INTERFACE)?.func_wrap_async(
+    let mut tcp = linker.instance(TCP_INTERFACE)?;
+    tcp.func_wrap_async(
         "[method]tcp-socket.start-bind",
-        |mut store, (socket, network, address): (Resource<TcpSocket>, Resource<Network>, IpSocketAddress)| {
+        |mut store, (socket, network, address): SocketArgs| {
             Box::new(async move {
-                let ctx = store.data_mut();
-                let address = rewrite(SocketAddr::from(address), ctx.pod_ip);
-                let mut view = WasiSocketsCtxView {
-                    ctx: ctx.wasi.sockets(),
-                    table: &mut ctx.table,
-                };
-                let result = HostTcpSocket::start_bind(&mut view, socket, network, address.into()).await;
-                match result {
-                    Ok(()) => Ok((Ok(()),)),
-                    Err(error) => Ok((Err(error.downcast()?),)),
-                }
+                let (mut view, address) = rewritten(store.data_mut(), address);
+                to_wit(HostTcpSocket::start_bind(&mut view, socket, network, address).await)
             })
         },
     )?;
     // Connecting to "localhost" means the pod: other containers listen on the pod IP.
-    linker.instance(TCP_INTERFACE)?.func_wrap_async(
+    tcp.func_wrap_async(
         "[method]tcp-socket.start-connect",
-        |mut store, (socket, network, address): (Resource<TcpSocket>, Resource<Network>, IpSocketAddress)| {
+        |mut store, (socket, network, address): SocketArgs| {
             Box::new(async move {
-                let ctx = store.data_mut();
-                let address = rewrite(SocketAddr::from(address), ctx.pod_ip);
-                let mut view = WasiSocketsCtxView {
-                    ctx: ctx.wasi.sockets(),
-                    table: &mut ctx.table,
-                };
-                let result = HostTcpSocket::start_connect(&mut view, socket, network, address.into());
-                match result {
-                    Ok(()) => Ok((Ok(()),)),
-                    Err(error) => Ok((Err(error.downcast()?),)),
-                }
+                let (mut view, address) = rewritten(store.data_mut(), address);
+                to_wit(HostTcpSocket::start_connect(
+                    &mut view, socket, network, address,
+                ))
             })
         },
     )?;
     linker.allow_shadowing(false);
     Ok(())
+}
+
+/// The sockets view of the store and `address` with "this pod" made concrete.
+fn rewritten(ctx: &mut Ctx, address: IpSocketAddress) -> (WasiSocketsCtxView<'_>, IpSocketAddress) {
+    let address = rewrite(SocketAddr::from(address), ctx.pod_ip).into();
+    let view = WasiSocketsCtxView {
+        ctx: ctx.wasi.sockets(),
+        table: &mut ctx.table,
+    };
+    (view, address)
+}
+
+/// A socket error is the guest's `error-code`; anything else traps.
+fn to_wit(result: SocketResult<()>) -> wasmtime::Result<SocketReturn> {
+    match result {
+        Ok(()) => Ok((Ok(()),)),
+        Err(error) => Ok((Err(error.downcast()?),)),
+    }
 }
 
 /// `0.0.0.0`, `127.0.0.1`/`localhost` and `::` mean "this pod": the pod IP. (Connecting to
