@@ -11,7 +11,6 @@ use common::node::{
     wait_for_status,
 };
 use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
-use wasmpod::store::Change;
 use wasmpod::Node;
 
 const MISBEHAVE: &str = r#"
@@ -101,12 +100,11 @@ async fn traps_exits_and_kills_map_to_exit_codes() {
             let started = std::time::Instant::now();
             node.delete_pod("default", name, None).unwrap();
             loop {
-                if let Ok(Change::PodDeleted(pod)) = changes.recv().await {
-                    if pod.metadata.name.as_deref() == Some(name) {
-                        let last = pod.status.unwrap().container_statuses.unwrap().remove(0);
-                        assert_eq!(terminated(&last), (code, reason.to_string()));
-                        break;
-                    }
+                let pod = common::node::next_deleted(&mut changes, Duration::from_secs(60)).await;
+                if pod.metadata.name.as_deref() == Some(name) {
+                    let last = pod.status.unwrap().container_statuses.unwrap().remove(0);
+                    assert_eq!(terminated(&last), (code, reason.to_string()));
+                    break;
                 }
             }
             // Killed after the 2 s grace period, not before.
@@ -347,11 +345,8 @@ spec:
     // period (137), and the port closes.
     let mut changes = node.store().subscribe();
     node.delete_all(None).await;
-    let last = loop {
-        if let Ok(Change::PodDeleted(pod)) = changes.recv().await {
-            break pod.status.unwrap().container_statuses.unwrap().remove(0);
-        }
-    };
+    let pod = common::node::next_deleted(&mut changes, Duration::from_secs(60)).await;
+    let last = pod.status.unwrap().container_statuses.unwrap().remove(0);
     assert_eq!(terminated(&last), (137, "Error".to_string()));
     assert!(get(address, "/").await.is_err());
     let killing = events(node, "Killing");
@@ -375,11 +370,8 @@ async fn stop_waits_for_the_guest_then_kills_after_the_grace_period() {
     let mut changes = node.store().subscribe();
     let started = std::time::Instant::now();
     node.delete_pod("default", "stubborn", None).unwrap();
-    let last = loop {
-        if let Ok(Change::PodDeleted(pod)) = changes.recv().await {
-            break pod.status.unwrap().container_statuses.unwrap().remove(0);
-        }
-    };
+    let pod = common::node::next_deleted(&mut changes, Duration::from_secs(60)).await;
+    let last = pod.status.unwrap().container_statuses.unwrap().remove(0);
     assert_eq!(terminated(&last), (137, "Error".to_string()));
     assert!(started.elapsed() >= Duration::from_secs(2));
 }

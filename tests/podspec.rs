@@ -18,6 +18,10 @@ fn apply(node: &Node, yaml: &str) {
 async fn log_line(node: &Node, pod: &str, container: Option<&str>, line: &str) -> Vec<String> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{pod}: no log line {line:?}"
+        );
         if let Ok(logs) = node.logs("default", pod, container) {
             let lines: Vec<String> = logs
                 .lines(false)
@@ -240,7 +244,12 @@ spec:
 "#,
     );
     // While the first init container runs: Init:0/2, Pending, app containers PodInitializing.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     let pod = loop {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the first init container never ran"
+        );
         let pod = node.store().pod("default", "staged").unwrap();
         let running = pod
             .status

@@ -151,3 +151,19 @@ pub async fn wait_for_log_line(node: &Node, name: &str, line: &str) {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+/// The next pod deleted from the store (as watched through `changes`), within a deadline.
+pub async fn next_deleted(
+    changes: &mut tokio::sync::broadcast::Receiver<wasmpod::store::Change>,
+    within: Duration,
+) -> Pod {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, changes.recv()).await {
+            Ok(Ok(wasmpod::store::Change::PodDeleted(pod))) => return pod,
+            Ok(Ok(_)) | Ok(Err(RecvError::Lagged(_))) => {}
+            Ok(Err(RecvError::Closed)) => panic!("store closed"),
+            Err(_) => panic!("no pod was deleted within {within:?}"),
+        }
+    }
+}
