@@ -344,7 +344,9 @@ spec:
     // Deleting stops the guest: without a shutdown export it is killed after the grace
     // period (137), and the port closes.
     let mut changes = node.store().subscribe();
-    node.delete_all(None).await;
+    tokio::time::timeout(Duration::from_secs(60), node.delete_all(None))
+        .await
+        .expect("deletion finished");
     let pod = common::node::next_deleted(&mut changes, Duration::from_secs(60)).await;
     let last = pod.status.unwrap().container_statuses.unwrap().remove(0);
     assert_eq!(terminated(&last), (137, "Error".to_string()));
