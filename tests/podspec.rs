@@ -82,7 +82,7 @@ spec:
     image: registry.k8s.io/busybox:1.27.2
     command: ["sh", "-c"]
     args:
-    - echo "$(POD_NAME) $POD_IP $GREETING $PASSWORD $CFG_greeting $LIMIT"; cat /etc/config/app.conf; cat /etc/podinfo/labels; echo; cat /etc/secret/password; echo; echo done
+    - echo "$(POD_NAME) $POD_IP $GREETING $PASSWORD $CFG_greeting $LIMIT"; cat /etc/config/app.conf; cat /etc/app.conf; cat /etc/podinfo/labels; echo; cat /etc/secret/password; echo; echo done
     env:
     - name: POD_NAME
       valueFrom:
@@ -117,6 +117,9 @@ spec:
     volumeMounts:
     - name: config
       mountPath: /etc/config
+    - name: config
+      mountPath: /etc/app.conf
+      subPath: app.conf
     - name: podinfo
       mountPath: /etc/podinfo
     - name: secret
@@ -148,8 +151,9 @@ spec:
         .unwrap();
     assert_eq!(lines[0], format!("envy {ip} hello s3cret hello 64"));
     assert_eq!(lines[1], "mode=fast");
-    assert_eq!(lines[2], "app=\"envy\"");
-    assert_eq!(lines[3], "s3cret");
+    assert_eq!(lines[2], "mode=fast", "a single file through subPath");
+    assert_eq!(lines[3], "app=\"envy\"");
+    assert_eq!(lines[4], "s3cret");
     let status = wait_for_status(node, "envy", Duration::from_secs(10), "completion", |s| {
         s.state.as_ref().is_some_and(|st| st.terminated.is_some())
     })

@@ -187,7 +187,7 @@ impl PodFiles {
         root: PathBuf,
     ) -> Result<Vec<Mount>, String> {
         let mut mounts = vec![Mount {
-            host_path: root,
+            host_path: root.clone(),
             guest_path: "/".into(),
             read_only: false,
         }];
@@ -211,11 +211,12 @@ impl PodFiles {
                     std::fs::create_dir_all(&host_path)
                         .map_err(|e| io_error("cannot create", &host_path, e))?;
                 }
-                if !host_path.is_dir() {
-                    return Err(format!(
-                        "subPath \"{sub_path}\" of volume \"{}\" is a file; WASI mounts directories only",
-                        mount.name
-                    ));
+                if host_path.is_file() {
+                    // WASI mounts directories only: a single file (the common
+                    // `subPath: nginx.conf` into /etc/nginx/nginx.conf) is copied into the
+                    // container's fresh root instead, so writes to it stay private.
+                    copy_into_root(&root, &host_path, &mount.mount_path)?;
+                    continue;
                 }
             }
             mounts.push(Mount {
@@ -226,6 +227,25 @@ impl PodFiles {
         }
         Ok(mounts)
     }
+}
+
+fn copy_into_root(root: &Path, file: &Path, mount_path: &str) -> Result<(), String> {
+    let relative = Path::new(mount_path.trim_start_matches('/'));
+    if relative
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_)))
+    {
+        return Err(format!(
+            "mountPath \"{mount_path}\" must be absolute without '..'"
+        ));
+    }
+    let target = root.join(relative);
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| io_error("cannot create", parent, e))?;
+    }
+    std::fs::copy(file, &target)
+        .map(|_| ())
+        .map_err(|e| io_error("cannot copy to", &target, e))
 }
 
 /// Writes `data` as files (all keys, or the `items` key → path mapping), with the mode the
