@@ -15,7 +15,7 @@ use super::{NodeShared, PodMessage};
 use crate::clock::add;
 use crate::events::{EventType, ObjectRef};
 use crate::ip::PodIp;
-use crate::prober::{spawn_worker, ProbeTarget, ProbeType, ResultValue};
+use crate::prober::{spawn_worker, ContainerView, ProbeTarget, ProbeType, ResultValue};
 
 /// How soon a failed sync (image errors) is retried: the 1.33 pod worker's back-off period.
 pub(super) const FAILED_SYNC_RETRY: Duration = Duration::from_secs(10);
@@ -31,6 +31,8 @@ pub(crate) struct PodWorker {
     pub(super) tx: mpsc::UnboundedSender<PodMessage>,
     rx: mpsc::UnboundedReceiver<PodMessage>,
     probe_workers: Vec<JoinHandle<()>>,
+    /// Per container with probes: what its probe workers see of it.
+    probe_views: Vec<(String, tokio::sync::watch::Sender<ContainerView>)>,
     /// Per container name: the readiness worker's manual trigger.
     readiness_triggers: Vec<(String, Arc<tokio::sync::Notify>)>,
     pub(super) deleting: bool,
@@ -91,6 +93,7 @@ impl PodWorker {
             rx,
             probe_workers: Vec::new(),
             readiness_triggers: Vec::new(),
+            probe_views: Vec::new(),
             deleting: false,
             files,
             volume_error: None,
@@ -142,7 +145,16 @@ impl PodWorker {
     }
 
     fn start_probe_workers(&mut self) {
+        let never_restarts = self.restart_policy() == "Never";
         for container in &self.containers {
+            if ProbeType::ALL
+                .iter()
+                .all(|p| p.of(&container.spec).is_none())
+            {
+                continue;
+            }
+            let (view, view_rx) = tokio::sync::watch::channel(ContainerView::default());
+            self.probe_views.push((container.name().to_string(), view));
             for probe_type in ProbeType::ALL {
                 let Some(probe) = probe_type.of(&container.spec) else {
                     continue;
@@ -160,7 +172,8 @@ impl PodWorker {
                     field_path: container.field_path(),
                     pod: self.object.clone(),
                     pod_ip: self.ip.address,
-                    store: self.node.store.clone(),
+                    never_restarts: never_restarts && container.kind != ContainerKind::Sidecar,
+                    view: view_rx.clone(),
                     events: self.node.events.clone(),
                     clock: self.node.clock.clone(),
                     results: self.tx.clone(),
@@ -449,11 +462,36 @@ impl PodWorker {
     pub(super) fn publish_status(&mut self) {
         let now = self.node.clock.now();
         let status = self.pod_status(now);
+        let pod_terminal = matches!(status.phase.as_deref(), Some("Succeeded" | "Failed"));
         self.node
             .store
             .update_pod(&self.object.namespace, &self.object.name, |pod| {
                 pod.status = Some(status);
             });
+        for (name, view) in &self.probe_views {
+            let Some(container) = self.containers.iter().find(|c| c.name() == name) else {
+                continue;
+            };
+            let current = ContainerView {
+                container_id: container
+                    .running
+                    .as_ref()
+                    .map(|r| r.id.clone())
+                    .or_else(|| container.terminations.first().map(|t| t.id.clone())),
+                running_since: container.running.as_ref().map(|r| r.started_at),
+                terminated: container.running.is_none() && !container.terminations.is_empty(),
+                started: container.started(),
+                pod_terminal,
+                pod_deleting: self.deleting,
+            };
+            view.send_if_modified(|old| {
+                let changed = *old != current;
+                if changed {
+                    *old = current.clone();
+                }
+                changed
+            });
+        }
         // Started but not ready yet: probe readiness now rather than at the next tick.
         for (name, trigger) in &self.readiness_triggers {
             let waiting_for_readiness = self

@@ -5,7 +5,25 @@ mod worker;
 
 pub(crate) use worker::{spawn_worker, ProbeTarget};
 
+use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{Container, Probe};
+
+/// What a probe worker needs to know about its container, published by the pod worker on a
+/// watch channel: reading (and cloning) the whole pod object on every probe would put the
+/// store on the per-probe path.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ContainerView {
+    /// The newest instance's ID (running or last exited).
+    pub container_id: Option<String>,
+    /// When the running instance started; `None` when the container is not running.
+    pub running_since: Option<Timestamp>,
+    /// The newest instance has exited.
+    pub terminated: bool,
+    pub started: bool,
+    /// The pod reached Succeeded or Failed.
+    pub pod_terminal: bool,
+    pub pod_deleting: bool,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ProbeType {

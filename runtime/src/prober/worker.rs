@@ -5,18 +5,16 @@ use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use jiff::Timestamp;
-use k8s_openapi::api::core::v1::{Container, Pod, Probe};
-use tokio::sync::{mpsc, Notify};
+use k8s_openapi::api::core::v1::{Container, Probe};
+use tokio::sync::{mpsc, watch, Notify};
 use tokio::task::JoinHandle;
 use wasmpod_probe::{HttpGetRequest, ProbeOutcome, ProbeResult};
 
-use super::{ProbeType, ResultValue};
+use super::{ContainerView, ProbeType, ResultValue};
 use crate::clock::{add, since, SharedClock};
 use crate::events::{EventRecorder, EventType, ObjectRef};
 use crate::node::exec::{expand, ExecOutcome, ExecRequest};
 use crate::node::PodMessage;
-use crate::store::ObjectStore;
 
 /// Errors are retried immediately, up to this many attempts (prober.go maxProbeRetries).
 const MAX_PROBE_RETRIES: usize = 3;
@@ -30,7 +28,10 @@ pub(crate) struct ProbeTarget {
     pub field_path: String,
     pub pod: ObjectRef,
     pub pod_ip: Ipv4Addr,
-    pub store: Arc<ObjectStore>,
+    /// The pod's restartPolicy is Never: a terminated container will not come back.
+    pub never_restarts: bool,
+    /// The container's state, published by the pod worker; closed when the pod is gone.
+    pub view: watch::Receiver<ContainerView>,
     pub events: Arc<EventRecorder>,
     pub clock: SharedClock,
     pub results: mpsc::UnboundedSender<PodMessage>,
@@ -112,35 +113,15 @@ impl Worker {
     }
 
     async fn do_probe(&mut self) -> Next {
-        let target = &self.target;
-        let Some(pod) = target.store.pod(&target.pod.namespace, &target.pod.name) else {
-            return Next::Stop;
-        };
-        if pod.metadata.uid.as_deref() != Some(target.pod.uid.as_str()) {
+        // A closed channel means the pod worker is gone: so is the pod.
+        if self.target.view.has_changed().is_err() {
             return Next::Stop;
         }
-        let status = pod.status.as_ref();
-        if matches!(
-            status.and_then(|s| s.phase.as_deref()),
-            Some("Failed" | "Succeeded")
-        ) {
+        let view = self.target.view.borrow_and_update().clone();
+        if view.pod_terminal {
             return Next::Stop;
         }
-        // Sidecars report among the init containers.
-        let Some(container_status) = status
-            .into_iter()
-            .flat_map(|s| {
-                s.container_statuses
-                    .iter()
-                    .flatten()
-                    .chain(s.init_container_statuses.iter().flatten())
-            })
-            .find(|c| c.name == target.container.name)
-            .cloned()
-        else {
-            return Next::Continue;
-        };
-        let Some(id) = container_status.container_id.clone() else {
+        let Some(id) = view.container_id else {
             return Next::Continue;
         };
         if self.container_id.as_ref() != Some(&id) {
@@ -152,40 +133,31 @@ impl Worker {
         if self.on_hold {
             return Next::Continue;
         }
-        let state = container_status.state.unwrap_or_default();
-        let Some(running) = state.running else {
+        let Some(started_at) = view.running_since else {
             self.publish(ResultValue::Failure);
-            let never = pod_restart_policy(&pod) == "Never";
-            return if state.terminated.is_some() && never {
+            return if view.terminated && self.target.never_restarts {
                 Next::Stop
             } else {
                 Next::Continue
             };
         };
         let probe_type = self.target.probe_type;
-        if pod.metadata.deletion_timestamp.is_some()
-            && matches!(probe_type, ProbeType::Liveness | ProbeType::Startup)
-        {
+        if view.pod_deleting && matches!(probe_type, ProbeType::Liveness | ProbeType::Startup) {
             self.publish(ResultValue::Success);
             return Next::Stop;
         }
-        let started_at = running
-            .started_at
-            .map(|t| t.0)
-            .unwrap_or(Timestamp::UNIX_EPOCH);
         let initial_delay = self.target.probe.initial_delay_seconds.unwrap_or(0);
         if (since(self.target.clock.now(), started_at).as_secs() as i64) < i64::from(initial_delay)
         {
             return Next::Continue;
         }
-        let started = container_status.started.unwrap_or(false);
-        match (probe_type, started) {
+        match (probe_type, view.started) {
             (ProbeType::Startup, true) => return Next::Continue,
             (ProbeType::Liveness | ProbeType::Readiness, false) => return Next::Continue,
             _ => {}
         }
 
-        let result = match self.run_probe_with_retries(&pod).await {
+        let result = match self.run_probe_with_retries().await {
             Ok(result) => result,
             Err(()) => return Next::Continue,
         };
@@ -216,13 +188,13 @@ impl Worker {
 
     /// prober.probe: runs the handler, turns its outcome into a result and an event.
     /// `Err` = the probe errored; the worker ignores it.
-    async fn run_probe_with_retries(&self, pod: &Pod) -> Result<ResultValue, ()> {
-        let mut outcome = self.run_handler(pod).await;
+    async fn run_probe_with_retries(&self) -> Result<ResultValue, ()> {
+        let mut outcome = self.run_handler().await;
         for _ in 1..MAX_PROBE_RETRIES {
             if outcome.error.is_none() {
                 break;
             }
-            outcome = self.run_handler(pod).await;
+            outcome = self.run_handler().await;
         }
         let target = &self.target;
         let object = target.pod.with_field_path(target.field_path.clone());
@@ -263,15 +235,11 @@ impl Worker {
         })
     }
 
-    async fn run_handler(&self, pod: &Pod) -> ProbeOutcome {
+    async fn run_handler(&self) -> ProbeOutcome {
         let target = &self.target;
         let probe = &target.probe;
         let timeout = Duration::from_secs(probe.timeout_seconds.unwrap_or(1).max(1) as u64);
-        let pod_ip = pod
-            .status
-            .as_ref()
-            .and_then(|s| s.pod_ip.clone())
-            .unwrap_or_else(|| target.pod_ip.to_string());
+        let pod_ip = target.pod_ip.to_string();
         if let Some(action) = &probe.http_get {
             return match HttpGetRequest::new(action, &pod_ip, &target.container) {
                 Ok(request) => wasmpod_probe::http_get(&request, timeout).await,
@@ -361,11 +329,4 @@ fn result_word(result: ProbeResult) -> &'static str {
         ProbeResult::Failure => "failure",
         ProbeResult::Unknown => "unknown",
     }
-}
-
-fn pod_restart_policy(pod: &Pod) -> &str {
-    pod.spec
-        .as_ref()
-        .and_then(|s| s.restart_policy.as_deref())
-        .unwrap_or("Always")
 }
