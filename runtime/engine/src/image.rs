@@ -101,9 +101,4 @@ impl Image {
             Entry::Command(_) => ImageKind::Command,
         }
     }
-
-    /// Whether the guest handles stop requests itself (`wasmpod:container/shutdown`).
-    pub fn handles_stop(&self) -> bool {
-        self.inner.shutdown.is_some()
-    }
 }

@@ -224,11 +224,6 @@ impl Instance {
             _ => ExitStatus::exited(139),
         }
     }
-
-    /// The exit status if the instance has ended.
-    pub fn exit_status(&self) -> Option<ExitStatus> {
-        self.exit.borrow().clone()
-    }
 }
 
 fn new_store(
