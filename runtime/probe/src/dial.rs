@@ -5,10 +5,11 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use tokio::net::{TcpSocket, TcpStream};
+use tokio::net::TcpSocket;
 use tokio::time::{timeout_at, Instant};
 
 use crate::go_text::errno_text;
+use crate::network::{Network, ProbeStream};
 use crate::probe_url::join_host_port;
 
 /// SO_LINGER used by the kubelet so probe sockets do not sit in TIME-WAIT for 60 s
@@ -44,7 +45,8 @@ pub(crate) async fn dial(
     host: &str,
     port: u16,
     deadline: Instant,
-) -> Result<TcpStream, DialFailure> {
+    network: &Network,
+) -> Result<ProbeStream, DialFailure> {
     let addresses = match timeout_at(deadline, resolve(host, port)).await {
         Ok(result) => result?,
         Err(_) => {
@@ -56,7 +58,7 @@ pub(crate) async fn dial(
     // Go's dialSerial: try each address in order and report the first error.
     let mut first_error: Option<String> = None;
     for addr in addresses {
-        match timeout_at(deadline, connect(addr)).await {
+        match timeout_at(deadline, connect(addr, network)).await {
             Ok(Ok(stream)) => return Ok(stream),
             Ok(Err(text)) => {
                 first_error.get_or_insert(text);
@@ -115,18 +117,39 @@ fn first_nameserver() -> Option<IpAddr> {
     })
 }
 
-async fn connect(addr: SocketAddr) -> Result<TcpStream, String> {
+async fn connect(addr: SocketAddr, network: &Network) -> Result<ProbeStream, String> {
+    match network.connector() {
+        Some(connector) => connector
+            .connect(addr)
+            .await
+            .map_err(|error| syscall_error(&addr, "connect", &error)),
+        None => connect_host(addr)
+            .await
+            .map_err(|(syscall, error)| syscall_error(&addr, syscall, &error)),
+    }
+}
+
+/// A TCP connection on the host's stack as the kubelet's probe dialer makes it; the error
+/// names the failing syscall.
+async fn connect_host(addr: SocketAddr) -> Result<ProbeStream, (&'static str, io::Error)> {
     let socket = match addr {
         SocketAddr::V4(_) => TcpSocket::new_v4(),
         SocketAddr::V6(_) => TcpSocket::new_v6(),
     }
-    .map_err(|error| syscall_error(&addr, "socket", &error))?;
+    .map_err(|error| ("socket", error))?;
     // Like the kubelet's dialer, a failure to set the option is ignored.
     let _ = socket2::SockRef::from(&socket).set_linger(Some(PROBE_LINGER));
-    socket
+    let stream = socket
         .connect(addr)
         .await
-        .map_err(|error| syscall_error(&addr, "connect", &error))
+        .map_err(|error| ("connect", error))?;
+    ProbeStream::tcp(stream).map_err(|error| ("getsockname", error))
+}
+
+/// [`Connector`](crate::Connector)s that also reach real sockets use this, for the same
+/// socket options as the host network.
+pub async fn connect_tcp(addr: SocketAddr) -> io::Result<ProbeStream> {
+    connect_host(addr).await.map_err(|(_, error)| error)
 }
 
 fn syscall_error(addr: &SocketAddr, syscall: &str, error: &io::Error) -> String {
@@ -145,14 +168,7 @@ pub(crate) fn go_addr(addr: &SocketAddr) -> String {
     addr.to_string()
 }
 
-/// Closes a probe socket off the async threads: with SO_LINGER set, `close` may block
-/// for up to the linger time while unsent data drains.
-pub(crate) fn close_lingering(stream: TcpStream) {
-    match (stream.into_std(), tokio::runtime::Handle::try_current()) {
-        (Ok(std_stream), Ok(handle)) => {
-            handle.spawn_blocking(move || drop(std_stream));
-        }
-        (Ok(std_stream), Err(_)) => drop(std_stream),
-        (Err(_), _) => {}
-    }
+/// Closes a probe connection (see [`ProbeStream::close`]).
+pub(crate) fn close_lingering(stream: ProbeStream) {
+    stream.close();
 }

@@ -8,12 +8,12 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use crate::network::{Network, ProbeStream};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::client::conn::http2::SendRequest;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio::time::{sleep, sleep_until, timeout_at, Instant};
@@ -50,10 +50,11 @@ pub(crate) async fn connect_blocking(
     host: &str,
     port: u16,
     deadline: Instant,
+    network: &Network,
 ) -> Option<GrpcChannel> {
     let mut retries = 0;
     loop {
-        match timeout_at(deadline, try_connect(host, port, deadline)).await {
+        match timeout_at(deadline, try_connect(host, port, deadline, network)).await {
             Err(_) => return None,
             Ok(Some(channel)) => return Some(channel),
             Ok(None) => {}
@@ -69,8 +70,13 @@ pub(crate) async fn connect_blocking(
 }
 
 /// One connection attempt: TCP, client preface, wait for the server's SETTINGS.
-async fn try_connect(host: &str, port: u16, deadline: Instant) -> Option<GrpcChannel> {
-    let stream = dial(host, port, deadline).await.ok()?;
+async fn try_connect(
+    host: &str,
+    port: u16,
+    deadline: Instant,
+    network: &Network,
+) -> Option<GrpcChannel> {
+    let stream = dial(host, port, deadline, network).await.ok()?;
     let (io, first_frame) = FirstFrameWatch::new(stream);
     let (sender, connection) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
         .handshake::<_, Full<Bytes>>(TokioIo::new(io))
@@ -118,13 +124,13 @@ fn random_unit() -> f64 {
 /// Passes bytes through and reports once whether the server's first frame is SETTINGS
 /// (`false` for anything else, EOF or a read error).
 struct FirstFrameWatch {
-    stream: Option<TcpStream>,
+    stream: Option<ProbeStream>,
     first_bytes: Vec<u8>,
     report: Option<oneshot::Sender<bool>>,
 }
 
 impl FirstFrameWatch {
-    fn new(stream: TcpStream) -> (Self, oneshot::Receiver<bool>) {
+    fn new(stream: ProbeStream) -> (Self, oneshot::Receiver<bool>) {
         let (report, receiver) = oneshot::channel();
         let watch = Self {
             stream: Some(stream),
@@ -134,7 +140,7 @@ impl FirstFrameWatch {
         (watch, receiver)
     }
 
-    fn stream(&mut self) -> io::Result<Pin<&mut TcpStream>> {
+    fn stream(&mut self) -> io::Result<Pin<&mut ProbeStream>> {
         match self.stream.as_mut() {
             Some(stream) => Ok(Pin::new(stream)),
             None => Err(io::Error::from(io::ErrorKind::NotConnected)),

@@ -20,6 +20,7 @@ use crate::grpc_wire::{
     decode_health_check_response, framed_health_check_request, read_frame, serving_status_name,
     FrameRead, HEALTH_CHECK_PATH, MAX_RECEIVE_MESSAGE_BYTES, SERVING,
 };
+use crate::network::Network;
 use crate::outcome::ProbeOutcome;
 use crate::probe_url::join_host_port;
 
@@ -52,10 +53,16 @@ pub fn grpc_target(action: &GRPCAction, pod_ip: &str) -> Result<GrpcProbeTarget,
 
 /// Runs one gRPC health probe; `timeout` bounds dial and RPC together, like the
 /// kubelet's single `context.WithTimeout`.
-pub async fn grpc(host: &str, port: u16, service: &str, timeout: Duration) -> ProbeOutcome {
+pub async fn grpc(
+    host: &str,
+    port: u16,
+    service: &str,
+    timeout: Duration,
+    network: &Network,
+) -> ProbeOutcome {
     let deadline = Instant::now() + timeout;
     let addr = join_host_port(host, port);
-    let Some(channel) = connect_blocking(host, port, deadline).await else {
+    let Some(channel) = connect_blocking(host, port, deadline, network).await else {
         // A blocking dial only ever ends with the context's error, whatever the cause
         // (refused, not HTTP/2, no answer): `context.DeadlineExceeded`.
         return ProbeOutcome::failure(format!(

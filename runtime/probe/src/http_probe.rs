@@ -17,6 +17,7 @@ use crate::dial::{dial, DialFailure};
 use crate::go_text::{get_url_error, go_quote, go_quote_bytes};
 use crate::http_request::{first_header_value, HttpGetRequest};
 use crate::http_wire::WireHeaders;
+use crate::network::Network;
 use crate::outcome::ProbeOutcome;
 use crate::probe_url::ProbeUrl;
 use crate::recording_io::{IoLog, RecordingIo};
@@ -42,7 +43,11 @@ const READING_BODY_TIMEOUT: &str =
     "context deadline exceeded (Client.Timeout or context cancellation while reading body)";
 
 /// Runs one HTTP probe; `timeout` bounds the whole exchange like Go's `Client.Timeout`.
-pub async fn http_get(request: &HttpGetRequest, timeout: Duration) -> ProbeOutcome {
+pub async fn http_get(
+    request: &HttpGetRequest,
+    timeout: Duration,
+    network: &Network,
+) -> ProbeOutcome {
     let deadline = Instant::now() + timeout;
     let original = request.probe_url();
     let explicit_referer = first_header_value(&request.headers, "Referer")
@@ -63,7 +68,7 @@ pub async fn http_get(request: &HttpGetRequest, timeout: Duration) -> ProbeOutco
             host: host_header.as_deref().unwrap_or(&current.host),
             referer: referer.as_deref(),
         };
-        let exchange = match timeout_at(deadline, send(&current, &wire, deadline)).await {
+        let exchange = match timeout_at(deadline, send(&current, &wire, deadline, network)).await {
             Ok(Ok(exchange)) => exchange,
             Ok(Err(cause)) => {
                 return ProbeOutcome::failure(get_url_error(&current.to_string(), &cause))
@@ -144,6 +149,7 @@ async fn send(
     url: &ProbeUrl,
     wire: &WireHeaders<'_>,
     deadline: Instant,
+    network: &Network,
 ) -> Result<Exchange, String> {
     let use_tls = match url.scheme.as_str() {
         "http" => false,
@@ -170,7 +176,7 @@ async fn send(
 
     let (hostname, port) = url.dial_target();
     let port = port.ok_or_else(|| format!("dial tcp: address {}: invalid port", url.host))?;
-    let stream = match dial(&hostname, port, deadline).await {
+    let stream = match dial(&hostname, port, deadline, network).await {
         Ok(stream) => stream,
         Err(DialFailure::Failed(text)) => return Err(text),
         Err(DialFailure::TimedOut { .. }) => return Err(AWAITING_HEADERS_TIMEOUT.into()),

@@ -3,13 +3,12 @@
 //! (Go quotes the first line of a malformed response).
 
 use std::io;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
+use crate::network::ProbeStream;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
 
 use crate::dial::{close_lingering, go_addr};
 use crate::go_text::errno_text;
@@ -67,18 +66,18 @@ impl IoLog {
 }
 
 pub(crate) struct RecordingIo {
-    stream: Option<TcpStream>,
+    stream: Option<ProbeStream>,
     /// `<local>-><remote>` as Go prints it in `OpError`s.
     endpoints: String,
     log: Arc<IoLog>,
 }
 
 impl RecordingIo {
-    pub fn new(stream: TcpStream) -> (Self, Arc<IoLog>) {
+    pub fn new(stream: ProbeStream) -> (Self, Arc<IoLog>) {
         let endpoints = format!(
             "{}->{}",
-            endpoint(stream.local_addr()),
-            endpoint(stream.peer_addr())
+            go_addr(&stream.local_addr()),
+            go_addr(&stream.peer_addr())
         );
         let log = Arc::new(IoLog::default());
         let io = Self {
@@ -89,7 +88,7 @@ impl RecordingIo {
         (io, log)
     }
 
-    fn stream(&mut self) -> io::Result<Pin<&mut TcpStream>> {
+    fn stream(&mut self) -> io::Result<Pin<&mut ProbeStream>> {
         match self.stream.as_mut() {
             Some(stream) => Ok(Pin::new(stream)),
             None => Err(io::Error::from(io::ErrorKind::NotConnected)),
@@ -99,10 +98,6 @@ impl RecordingIo {
     fn op_error(&self, op: &str, error: &io::Error) -> String {
         format!("{op} tcp {}: {op}: {}", self.endpoints, errno_text(error))
     }
-}
-
-fn endpoint(addr: io::Result<SocketAddr>) -> String {
-    addr.map(|a| go_addr(&a)).unwrap_or_default()
 }
 
 impl AsyncRead for RecordingIo {

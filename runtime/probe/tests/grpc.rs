@@ -14,9 +14,9 @@ use http_body_util::Full;
 use hyper::body::{Frame, Incoming};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use support::closed_port;
+use support::{closed_port, grpc};
 use tokio::net::TcpListener;
-use wasmpod_probe::{grpc, ProbeOutcome, GRPC_PROBE_USER_AGENT};
+use wasmpod_probe::{ProbeOutcome, GRPC_PROBE_USER_AGENT};
 
 const SERVING: i32 = 1;
 const NOT_SERVING: i32 = 2;

@@ -4,8 +4,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use support::{probe_request, response, saturated_listener, Reply, Server};
-use wasmpod_probe::{http_get, ProbeOutcome, ProbeResult, MAX_RESPONSE_BODY_BYTES};
+use support::{http_get, probe_request, response, saturated_listener, Reply, Server};
+use wasmpod_probe::{ProbeOutcome, ProbeResult, MAX_RESPONSE_BODY_BYTES};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{Container, HTTPGetAction};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use support::{response, Reply, Server};
+use support::{http_get, response, Reply, Server};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
-use wasmpod_probe::{http_get, HttpGetRequest, ProbeOutcome};
+use wasmpod_probe::{HttpGetRequest, ProbeOutcome};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 

@@ -4,9 +4,9 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use support::{closed_port, saturated_listener};
+use support::{closed_port, saturated_listener, tcp_socket};
 use tokio::net::TcpListener;
-use wasmpod_probe::{tcp_socket, ProbeOutcome};
+use wasmpod_probe::ProbeOutcome;
 
 #[tokio::test]
 async fn open_port_is_success_with_empty_output() {

@@ -11,7 +11,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::mpsc;
-use wasmpod_probe::HttpGetRequest;
+use wasmpod_probe::{HttpGetRequest, Network, ProbeOutcome};
 
 /// What the server does after reading a request head.
 pub enum Reply {
@@ -258,4 +258,18 @@ pub async fn saturated_listener() -> Option<SaturatedListener> {
         }
     }
     None
+}
+
+// The handlers on the host network; `memory_network.rs` runs them over in-process streams.
+
+pub async fn http_get(request: &HttpGetRequest, timeout: Duration) -> ProbeOutcome {
+    wasmpod_probe::http_get(request, timeout, &Network::host()).await
+}
+
+pub async fn tcp_socket(host: &str, port: u16, timeout: Duration) -> ProbeOutcome {
+    wasmpod_probe::tcp_socket(host, port, timeout, &Network::host()).await
+}
+
+pub async fn grpc(host: &str, port: u16, service: &str, timeout: Duration) -> ProbeOutcome {
+    wasmpod_probe::grpc(host, port, service, timeout, &Network::host()).await
 }
