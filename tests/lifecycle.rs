@@ -121,10 +121,7 @@ async fn traps_exits_and_kills_map_to_exit_codes() {
             // The in-flight request dies with the instance: either the host answers 502 or
             // the connection closes unanswered (status 0 here), as with a killed process.
             let answer = spinning.await.unwrap();
-            assert!(
-                matches!(answer, Err(_) | Ok((0 | 502, _))),
-                "{answer:?}"
-            );
+            assert!(matches!(answer, Err(_) | Ok((0 | 502, _))), "{answer:?}");
             continue;
         }
         let status = crash_with(&t.node, name, path).await;

@@ -40,6 +40,31 @@ impl Clock for SystemClock {
     }
 }
 
+/// Simulated time: tokio's paused clock, read as wall-clock time from a chosen start.
+/// Sleeping is a tokio timer, so time jumps to the next one whenever the runtime is idle.
+pub struct SimulatedClock {
+    time: wasmpod_engine::SimulatedTime,
+    start: Timestamp,
+}
+
+impl SimulatedClock {
+    pub fn new(time: wasmpod_engine::SimulatedTime) -> Self {
+        let start = Timestamp::try_from(time.wall_at_start).unwrap_or(Timestamp::UNIX_EPOCH);
+        SimulatedClock { time, start }
+    }
+}
+
+impl Clock for SimulatedClock {
+    fn now(&self) -> Timestamp {
+        add(self.start, self.time.elapsed())
+    }
+
+    fn sleep_until(&self, deadline: Timestamp) -> Sleep {
+        let offset = since(deadline, self.start);
+        Box::pin(tokio::time::sleep_until(self.time.start + offset))
+    }
+}
+
 /// `t + d`, saturating at the end of time.
 pub fn add(t: Timestamp, d: Duration) -> Timestamp {
     jiff::SignedDuration::try_from(d)

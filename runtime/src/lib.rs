@@ -9,12 +9,15 @@ pub mod api;
 pub mod cli;
 pub mod clock;
 pub mod events;
+pub mod ids;
 pub mod ip;
 pub mod logs;
+pub mod network;
 pub mod node;
 pub mod prober;
 pub mod quantity;
 pub mod store;
+pub mod testing;
 
 pub use node::{Node, NodeConfig, NodeError};
 

@@ -33,6 +33,8 @@ pub(crate) struct Ctx {
     pub(crate) pod_ip: Option<std::net::Ipv4Addr>,
     /// Set by a stop request; programs read it through `wasmpod:container/termination`.
     pub(crate) stop_requested: Arc<AtomicBool>,
+    /// On simulated time: how long the guest has run uninterrupted.
+    pub(crate) meter: Option<crate::time::RunMeter>,
 }
 
 impl Ctx {
@@ -132,7 +134,7 @@ pub(crate) struct CpuThrottle {
     /// CPU milliseconds granted per wall-clock millisecond.
     rate: f64,
     tokens_ms: f64,
-    last: std::time::Instant,
+    last: tokio::time::Instant,
 }
 
 /// At most this much CPU time saved up for a burst (the CFS period).
@@ -144,13 +146,13 @@ impl CpuThrottle {
         CpuThrottle {
             rate,
             tokens_ms: CPU_BURST_MS * rate.min(1.0),
-            last: std::time::Instant::now(),
+            last: tokio::time::Instant::now(),
         }
     }
 
     /// Charges one tick of execution; returns how long to park the guest, if at all.
     pub(crate) fn charge(&mut self, tick: std::time::Duration) -> Option<std::time::Duration> {
-        let now = std::time::Instant::now();
+        let now = tokio::time::Instant::now();
         let refill = now.duration_since(self.last).as_secs_f64() * 1000.0 * self.rate;
         self.last = now;
         self.tokens_ms = (self.tokens_ms + refill).min(CPU_BURST_MS * self.rate.min(1.0));

@@ -26,6 +26,10 @@ use crate::exit::ExitStatus;
 use crate::image::Image;
 use crate::image::{Entry, ImageKind};
 use crate::logs::{LogPipe, LogSink, LogStream};
+use crate::time::{
+    RunMeter, SimulatedMonotonicClock, SimulatedTime, SimulatedWallClock,
+    SIMULATED_COST_PER_BUSY_TICK,
+};
 
 /// The body of a response produced by a guest (or by wasmpod on its behalf).
 pub type ResponseBody = wasmtime_wasi_http::p2::body::HyperOutgoingBody;
@@ -56,6 +60,9 @@ pub struct InstanceConfig {
     /// WASI resolves a path through the longest matching mount, so volumes nest in the root.
     pub mounts: Vec<Mount>,
     pub logs: Arc<dyn LogSink>,
+    /// On a simulated node: the guest's clocks follow it, and busy guests are charged
+    /// simulated time (see [`crate::time`]).
+    pub simulated_time: Option<SimulatedTime>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,11 +135,22 @@ impl Instance {
             control: control_rx,
         };
         let stop_requested = Arc::new(AtomicBool::new(false));
-        let store = new_store(image, config, kill_flag.clone(), stop_requested.clone());
-        tokio::spawn(async move {
+        let meter = config.simulated_time.map(|_| RunMeter::new());
+        let store = new_store(
+            image,
+            config,
+            kill_flag.clone(),
+            stop_requested.clone(),
+            meter.clone(),
+        );
+        let run = async move {
             let status = actor.run(store, started_tx).await;
             let _ = exit_tx.send(Some(status));
-        });
+        };
+        match meter {
+            Some(meter) => drop(tokio::spawn(meter.meter(run))),
+            None => drop(tokio::spawn(run)),
+        }
         Instance {
             jobs: jobs_tx,
             stop_requested,
@@ -231,8 +249,13 @@ fn new_store(
     config: InstanceConfig,
     kill_flag: Arc<AtomicBool>,
     stop_requested: Arc<AtomicBool>,
+    meter: Option<RunMeter>,
 ) -> Store<Ctx> {
     let mut wasi = WasiCtxBuilder::new();
+    if let Some(time) = config.simulated_time {
+        wasi.wall_clock(SimulatedWallClock(time))
+            .monotonic_clock(SimulatedMonotonicClock(time));
+    }
     wasi.envs(&config.env)
         .args(&config.args)
         .stdout(LogPipe::new(config.logs.clone(), LogStream::Stdout))
@@ -267,6 +290,7 @@ fn new_store(
         cpu: config.cpu_limit_millicores.map(CpuThrottle::new),
         pod_ip: config.pod_ip,
         stop_requested,
+        meter,
     };
     let mut store = Store::new(&image.inner.engine, ctx);
     store.limiter(|ctx| &mut ctx.limiter);
@@ -275,6 +299,15 @@ fn new_store(
         let ctx = cx.data_mut();
         if ctx.killed() {
             return Err(wasmtime::Error::new(Killed));
+        }
+        // On simulated time, a guest busy for a whole tick pays for it in simulated time.
+        if ctx
+            .meter
+            .as_ref()
+            .is_some_and(|meter| meter.running_for() >= EPOCH_TICK)
+        {
+            let cost = tokio::time::sleep(SIMULATED_COST_PER_BUSY_TICK);
+            return Ok(UpdateDeadline::YieldCustom(1, Box::pin(cost)));
         }
         // Every tick a busy guest yields, so it cannot hold a thread other pods need.
         Ok(

@@ -17,6 +17,7 @@ mod image;
 mod instance;
 mod logs;
 mod sockets;
+mod time;
 
 pub use engine::Engine;
 pub use error::LoadError;
@@ -24,3 +25,4 @@ pub use exit::{ExitReason, ExitStatus};
 pub use image::{Image, ImageKind};
 pub use instance::{ExecError, ExecOutput, Instance, InstanceConfig, Mount, ResponseBody};
 pub use logs::{LogSink, LogStream};
+pub use time::{SimulatedTime, SIMULATED_COST_PER_BUSY_TICK};

@@ -9,7 +9,7 @@ use tokio::net::TcpSocket;
 use tokio::time::{timeout_at, Instant};
 
 use crate::go_text::errno_text;
-use crate::network::{Network, ProbeStream};
+use crate::network::{Connection, Network};
 use crate::probe_url::join_host_port;
 
 /// SO_LINGER used by the kubelet so probe sockets do not sit in TIME-WAIT for 60 s
@@ -46,7 +46,7 @@ pub(crate) async fn dial(
     port: u16,
     deadline: Instant,
     network: &Network,
-) -> Result<ProbeStream, DialFailure> {
+) -> Result<Connection, DialFailure> {
     let addresses = match timeout_at(deadline, resolve(host, port)).await {
         Ok(result) => result?,
         Err(_) => {
@@ -117,7 +117,7 @@ fn first_nameserver() -> Option<IpAddr> {
     })
 }
 
-async fn connect(addr: SocketAddr, network: &Network) -> Result<ProbeStream, String> {
+async fn connect(addr: SocketAddr, network: &Network) -> Result<Connection, String> {
     match network.connector() {
         Some(connector) => connector
             .connect(addr)
@@ -131,7 +131,7 @@ async fn connect(addr: SocketAddr, network: &Network) -> Result<ProbeStream, Str
 
 /// A TCP connection on the host's stack as the kubelet's probe dialer makes it; the error
 /// names the failing syscall.
-async fn connect_host(addr: SocketAddr) -> Result<ProbeStream, (&'static str, io::Error)> {
+async fn connect_host(addr: SocketAddr) -> Result<Connection, (&'static str, io::Error)> {
     let socket = match addr {
         SocketAddr::V4(_) => TcpSocket::new_v4(),
         SocketAddr::V6(_) => TcpSocket::new_v6(),
@@ -143,12 +143,12 @@ async fn connect_host(addr: SocketAddr) -> Result<ProbeStream, (&'static str, io
         .connect(addr)
         .await
         .map_err(|error| ("connect", error))?;
-    ProbeStream::tcp(stream).map_err(|error| ("getsockname", error))
+    Connection::tcp(stream).map_err(|error| ("getsockname", error))
 }
 
 /// [`Connector`](crate::Connector)s that also reach real sockets use this, for the same
 /// socket options as the host network.
-pub async fn connect_tcp(addr: SocketAddr) -> io::Result<ProbeStream> {
+pub async fn connect_tcp(addr: SocketAddr) -> io::Result<Connection> {
     connect_host(addr).await.map_err(|(_, error)| error)
 }
 
@@ -168,7 +168,7 @@ pub(crate) fn go_addr(addr: &SocketAddr) -> String {
     addr.to_string()
 }
 
-/// Closes a probe connection (see [`ProbeStream::close`]).
-pub(crate) fn close_lingering(stream: ProbeStream) {
+/// Closes a probe connection (see [`Connection::close`]).
+pub(crate) fn close_lingering(stream: Connection) {
     stream.close();
 }

@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use crate::network::{Network, ProbeStream};
+use crate::network::{Connection, Network};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::client::conn::http2::SendRequest;
@@ -124,13 +124,13 @@ fn random_unit() -> f64 {
 /// Passes bytes through and reports once whether the server's first frame is SETTINGS
 /// (`false` for anything else, EOF or a read error).
 struct FirstFrameWatch {
-    stream: Option<ProbeStream>,
+    stream: Option<Connection>,
     first_bytes: Vec<u8>,
     report: Option<oneshot::Sender<bool>>,
 }
 
 impl FirstFrameWatch {
-    fn new(stream: ProbeStream) -> (Self, oneshot::Receiver<bool>) {
+    fn new(stream: Connection) -> (Self, oneshot::Receiver<bool>) {
         let (report, receiver) = oneshot::channel();
         let watch = Self {
             stream: Some(stream),
@@ -140,7 +140,7 @@ impl FirstFrameWatch {
         (watch, receiver)
     }
 
-    fn stream(&mut self) -> io::Result<Pin<&mut ProbeStream>> {
+    fn stream(&mut self) -> io::Result<Pin<&mut Connection>> {
         match self.stream.as_mut() {
             Some(stream) => Ok(Pin::new(stream)),
             None => Err(io::Error::from(io::ErrorKind::NotConnected)),

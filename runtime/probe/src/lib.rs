@@ -29,7 +29,7 @@ pub use dial::connect_tcp;
 pub use grpc_probe::{grpc, grpc_target, GrpcProbeTarget, GRPC_PROBE_USER_AGENT};
 pub use http_probe::{http_get, MAX_REDIRECT_REQUESTS, MAX_RESPONSE_BODY_BYTES};
 pub use http_request::HttpGetRequest;
-pub use network::{ConnectFuture, Connector, Network, ProbeStream};
+pub use network::{ConnectFuture, Connection, Connector, Network};
 pub use outcome::{ProbeOutcome, ProbeResult};
 pub use port::resolve_port;
 pub use tcp_probe::tcp_socket;

@@ -15,8 +15,9 @@ use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, DuplexStream, ReadBuf};
 use tokio::net::TcpStream;
 
-/// A connection a probe talks over.
-pub struct ProbeStream {
+/// A TCP connection, or one end of an in-process one: what probes talk over (and what a
+/// simulated node serves pod ports on).
+pub struct Connection {
     io: StreamIo,
     local: SocketAddr,
     peer: SocketAddr,
@@ -29,9 +30,9 @@ enum StreamIo {
     Memory(DuplexStream),
 }
 
-impl ProbeStream {
+impl Connection {
     pub fn tcp(stream: TcpStream) -> io::Result<Self> {
-        Ok(ProbeStream {
+        Ok(Connection {
             local: stream.local_addr()?,
             peer: stream.peer_addr()?,
             io: StreamIo::Tcp(stream),
@@ -41,7 +42,7 @@ impl ProbeStream {
 
     /// One end of an in-process connection from `local` to `peer`.
     pub fn memory(stream: DuplexStream, local: SocketAddr, peer: SocketAddr) -> Self {
-        ProbeStream {
+        Connection {
             io: StreamIo::Memory(stream),
             local,
             peer,
@@ -66,7 +67,7 @@ impl ProbeStream {
     /// Closes the connection; a TCP socket (SO_LINGER set) is closed off the async
     /// threads, since `close` may block while unsent data drains.
     pub(crate) fn close(self) {
-        let ProbeStream { io, _hold, .. } = self;
+        let Connection { io, _hold, .. } = self;
         if let StreamIo::Tcp(stream) = io {
             match (stream.into_std(), tokio::runtime::Handle::try_current()) {
                 (Ok(std_stream), Ok(handle)) => {
@@ -79,7 +80,7 @@ impl ProbeStream {
     }
 }
 
-impl AsyncRead for ProbeStream {
+impl AsyncRead for Connection {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -92,7 +93,7 @@ impl AsyncRead for ProbeStream {
     }
 }
 
-impl AsyncWrite for ProbeStream {
+impl AsyncWrite for Connection {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -119,7 +120,7 @@ impl AsyncWrite for ProbeStream {
     }
 }
 
-pub type ConnectFuture = Pin<Box<dyn Future<Output = io::Result<ProbeStream>> + Send>>;
+pub type ConnectFuture = Pin<Box<dyn Future<Output = io::Result<Connection>> + Send>>;
 
 /// Opens connections on a network other than the host's.
 pub trait Connector: Send + Sync {

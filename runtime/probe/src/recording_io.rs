@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
-use crate::network::ProbeStream;
+use crate::network::Connection;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::dial::{close_lingering, go_addr};
@@ -66,14 +66,14 @@ impl IoLog {
 }
 
 pub(crate) struct RecordingIo {
-    stream: Option<ProbeStream>,
+    stream: Option<Connection>,
     /// `<local>-><remote>` as Go prints it in `OpError`s.
     endpoints: String,
     log: Arc<IoLog>,
 }
 
 impl RecordingIo {
-    pub fn new(stream: ProbeStream) -> (Self, Arc<IoLog>) {
+    pub fn new(stream: Connection) -> (Self, Arc<IoLog>) {
         let endpoints = format!(
             "{}->{}",
             go_addr(&stream.local_addr()),
@@ -88,7 +88,7 @@ impl RecordingIo {
         (io, log)
     }
 
-    fn stream(&mut self) -> io::Result<Pin<&mut ProbeStream>> {
+    fn stream(&mut self) -> io::Result<Pin<&mut Connection>> {
         match self.stream.as_mut() {
             Some(stream) => Ok(Pin::new(stream)),
             None => Err(io::Error::from(io::ErrorKind::NotConnected)),

@@ -14,7 +14,7 @@ use std::time::Duration;
 use grpc_support::{GrpcServer, Reply as GrpcReply};
 use support::{closed_port, probe_request, response, Reply, Server};
 use tokio::net::{TcpListener, TcpStream};
-use wasmpod_probe::{ConnectFuture, Connector, Network, ProbeOutcome, ProbeStream};
+use wasmpod_probe::{ConnectFuture, Connection, Connector, Network, ProbeOutcome};
 
 struct Bridge;
 
@@ -27,7 +27,7 @@ impl Connector for Bridge {
             tokio::spawn(async move {
                 let _ = tokio::io::copy_bidirectional(&mut theirs, &mut tcp).await;
             });
-            Ok(ProbeStream::memory(ours, local, addr))
+            Ok(Connection::memory(ours, local, addr))
         })
     }
 }

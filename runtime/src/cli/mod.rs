@@ -4,6 +4,7 @@ mod client;
 mod duration;
 mod image;
 mod run;
+mod simulate;
 mod view;
 
 use std::path::PathBuf;
@@ -68,6 +69,16 @@ enum Command {
         /// A host directory pods may mount as a hostPath volume (repeatable); others are refused.
         #[arg(long = "allow-host-path")]
         allow_host_path: Vec<PathBuf>,
+        /// Run on simulated time for this long (e.g. 10m), as fast as the guests allow, then
+        /// print the pods and exit.
+        #[arg(long, value_parser = duration::parse, conflicts_with = "run_for")]
+        simulate: Option<std::time::Duration>,
+        /// With --simulate: `json` prints the event timeline and the final pods as JSON.
+        #[arg(short = 'o', long = "output", requires = "simulate", value_parser = ["json"])]
+        output: Option<String>,
+        /// With --simulate: seeds pod UIDs and container IDs, so runs repeat exactly.
+        #[arg(long, requires = "simulate", default_value_t = 0)]
+        seed: u64,
     },
     /// List pods or events (`get pods [NAME] [-o wide|yaml|json]`, `get events`).
     Get {
@@ -128,6 +139,24 @@ enum Command {
 pub fn main() -> i32 {
     let cli = Cli::parse();
     let home = wasmpod_images::default_home();
+    // A simulation brings its own single-threaded runtime with a paused clock.
+    if let Command::Run {
+        files,
+        allow_host_path,
+        simulate: Some(duration),
+        output,
+        seed,
+        ..
+    } = &cli.command
+    {
+        let options = simulate::SimulateOptions {
+            duration: *duration,
+            json: output.is_some(),
+            seed: *seed,
+            allowed_host_paths: allow_host_path.clone(),
+        };
+        return exit_code(simulate::simulate(&home, files, options));
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -144,6 +173,7 @@ pub fn main() -> i32 {
                 files,
                 run_for,
                 allow_host_path,
+                ..
             } => run::run(&home, &files, run_for, allow_host_path).await,
             Command::Image(command) => image::image(&home, command),
             Command::Get {
@@ -204,6 +234,10 @@ pub fn main() -> i32 {
         }
     });
     runtime.shutdown_background();
+    exit_code(result)
+}
+
+fn exit_code(result: Result<(), CliError>) -> i32 {
     match result {
         Ok(()) => 0,
         Err(error) => {

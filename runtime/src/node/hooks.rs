@@ -20,6 +20,8 @@ pub(super) struct HookContext {
     /// `name_namespace(uid)`, as format.Pod prints it.
     pub pod_desc: String,
     pub clock: SharedClock,
+    /// Where httpGet hooks connect.
+    pub network: wasmpod_probe::Network,
     /// Exec hooks run through the pod worker, like exec probes.
     pub pod_worker: mpsc::UnboundedSender<PodMessage>,
 }
@@ -80,7 +82,7 @@ pub(super) async fn run(
                 Ok(request) => request,
                 Err(error) => return failed(error),
             };
-        let outcome = wasmpod_probe::http_get(&request, timeout).await;
+        let outcome = wasmpod_probe::http_get(&request, timeout, &context.network).await;
         return match (outcome.result, outcome.error) {
             (_, Some(error)) => failed(error),
             (ProbeResult::Success | ProbeResult::Warning, None) => Ok(()),

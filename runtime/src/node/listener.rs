@@ -8,10 +8,11 @@ use std::sync::Arc;
 
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use wasmpod_engine::Instance;
+
+use crate::network::{NodeNetwork, PortListener};
 
 pub struct PortListeners {
     accept_loops: Vec<JoinHandle<()>>,
@@ -22,6 +23,7 @@ pub struct PortListeners {
 impl PortListeners {
     /// Binds every port or none. The error names the address and the OS reason.
     pub async fn bind(
+        network: &NodeNetwork,
         ip: Ipv4Addr,
         ports: &[u16],
         instance: Arc<Instance>,
@@ -29,7 +31,7 @@ impl PortListeners {
         let mut listeners = Vec::with_capacity(ports.len());
         for &port in ports {
             let address = SocketAddr::from((ip, port));
-            let listener = TcpListener::bind(address).await.map_err(|e| {
+            let listener = network.listen(address).await.map_err(|e| {
                 let hint = if e.kind() == std::io::ErrorKind::PermissionDenied && port < 1024 {
                     " (ports below 1024 need root, or sysctl net.ipv4.ip_unprivileged_port_start=0)"
                 } else {
@@ -76,7 +78,7 @@ impl Drop for PortListeners {
 }
 
 async fn accept_loop(
-    listener: TcpListener,
+    mut listener: PortListener,
     instance: Arc<Instance>,
     closed: watch::Receiver<bool>,
 ) {
@@ -84,10 +86,7 @@ async fn accept_loop(
         let Ok((stream, peer)) = listener.accept().await else {
             continue;
         };
-        let Ok(local) = stream.local_addr() else {
-            continue;
-        };
-        let _ = stream.set_nodelay(true);
+        let local = stream.local_addr();
         let instance = instance.clone();
         let mut closed = closed.clone();
         tokio::spawn(async move {

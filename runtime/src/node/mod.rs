@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 use k8s_openapi::api::core::v1::{Pod, PodCondition, PodStatus};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use tokio::sync::mpsc;
-use wasmpod_engine::{Engine, ExitStatus, Image};
+use wasmpod_engine::{Engine, ExitStatus, Image, SimulatedTime};
 use wasmpod_images::{ImageRecord, ImageStore};
 
 use self::listener::PortListeners;
@@ -32,6 +32,7 @@ use self::pod_worker::PodWorker;
 use crate::clock::{SharedClock, SystemClock};
 use crate::events::{EventRecorder, ObjectRef};
 use crate::logs::ContainerLogs;
+use crate::network::NodeNetwork;
 use crate::prober::{ProbeType, ResultValue};
 use crate::store::ObjectStore;
 
@@ -92,6 +93,11 @@ pub struct NodeConfig {
     pub clock: SharedClock,
     /// Host directories pods may mount as hostPath volumes (`--allow-host-path`).
     pub allowed_host_paths: Vec<PathBuf>,
+    /// Set for a node on simulated time (see [`NodeConfig::simulated`]).
+    pub simulated_time: Option<SimulatedTime>,
+    /// Pod UIDs, container IDs and generated names come from this seed instead of the OS's
+    /// randomness: the same manifests then give the same texts.
+    pub seed: Option<u64>,
 }
 
 impl NodeConfig {
@@ -101,6 +107,21 @@ impl NodeConfig {
             node_name: None,
             clock: Arc::new(SystemClock),
             allowed_host_paths: Vec::new(),
+            simulated_time: None,
+            seed: None,
+        }
+    }
+
+    /// A node on simulated time starting now at `wall_at_start`: its clock, the guests'
+    /// clocks and its pod network are simulated. Run it on a current-thread tokio runtime
+    /// with a paused clock (`Builder::new_current_thread().enable_all().start_paused(true)`);
+    /// [`crate::testing::Simulation`] does all of that.
+    pub fn simulated(home: PathBuf, wall_at_start: std::time::SystemTime) -> Self {
+        let time = SimulatedTime::starting_at(wall_at_start);
+        NodeConfig {
+            clock: Arc::new(crate::clock::SimulatedClock::new(time)),
+            simulated_time: Some(time),
+            ..NodeConfig::new(home)
         }
     }
 }
@@ -114,6 +135,9 @@ pub(crate) struct NodeShared {
     pub(crate) node_name: String,
     pub(crate) host_ip: String,
     pub(crate) allowed_host_paths: Vec<PathBuf>,
+    pub(crate) network: NodeNetwork,
+    pub(crate) simulated_time: Option<SimulatedTime>,
+    pub(crate) ids: crate::ids::IdSource,
     home: PathBuf,
     loaded: Mutex<HashMap<String, Image>>,
     logs: Mutex<HashMap<(String, String, String), Arc<ContainerLogs>>>,
@@ -199,6 +223,16 @@ impl Node {
                 node_name,
                 host_ip: "127.0.0.1".into(),
                 allowed_host_paths: config.allowed_host_paths,
+                network: if config.simulated_time.is_some() {
+                    NodeNetwork::simulated()
+                } else {
+                    NodeNetwork::Host
+                },
+                simulated_time: config.simulated_time,
+                ids: match config.seed {
+                    Some(seed) => crate::ids::IdSource::seeded(seed),
+                    None => crate::ids::IdSource::random(),
+                },
                 home: config.home,
                 loaded: Mutex::new(HashMap::new()),
                 logs: Mutex::new(HashMap::new()),
@@ -213,6 +247,16 @@ impl Node {
 
     pub fn clock(&self) -> &SharedClock {
         &self.shared.clock
+    }
+
+    /// The network the pods' ports are on (the host's, or a simulated node's own).
+    pub fn network(&self) -> &NodeNetwork {
+        &self.shared.network
+    }
+
+    /// The simulated clock's origin, on a simulated node.
+    pub fn simulated_time(&self) -> Option<SimulatedTime> {
+        self.shared.simulated_time
     }
 
     pub fn images(&self) -> &ImageStore {
@@ -248,7 +292,7 @@ impl Node {
                 .unwrap_or_else(|| "default".into());
             if pod.metadata.name.as_deref().unwrap_or_default().is_empty() {
                 let prefix = pod.metadata.generate_name.clone().unwrap_or_default();
-                pod.metadata.name = Some(format!("{prefix}{}", random_suffix()));
+                pod.metadata.name = Some(format!("{prefix}{}", random_suffix(&shared.ids)));
             }
             let name = pod.metadata.name.clone().unwrap_or_default();
             if shared.store.pod(&namespace, &name).is_some() {
@@ -257,7 +301,7 @@ impl Node {
             let ip = crate::ip::allocate()?;
             let now = shared.clock.now();
             pod.metadata.namespace = Some(namespace.clone());
-            pod.metadata.uid = Some(uuid::Uuid::new_v4().to_string());
+            pod.metadata.uid = Some(shared.ids.uuid().to_string());
             pod.metadata.creation_timestamp = Some(Time(now));
             admission::admit(&mut pod);
             if let Some(spec) = pod.spec.as_mut() {
@@ -378,9 +422,9 @@ impl Node {
     }
 }
 
-fn random_suffix() -> String {
+fn random_suffix(ids: &crate::ids::IdSource) -> String {
     const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-    let bytes = uuid::Uuid::new_v4().into_bytes();
+    let bytes = ids.uuid().into_bytes();
     bytes[..5]
         .iter()
         .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)

@@ -176,6 +176,7 @@ impl PodWorker {
                     view: view_rx.clone(),
                     events: self.node.events.clone(),
                     clock: self.node.clock.clone(),
+                    network: self.node.network.probe_network(),
                     results: self.tx.clone(),
                     trigger,
                 }));

@@ -2,7 +2,8 @@
 //! (imagePullPolicy, Pulling/Pulled events, ErrImagePull/ImagePullBackOff/ErrImageNeverPull
 //! with back-off), then compiling or loading the component.
 
-use std::time::Instant;
+// tokio's clock: on simulated time a pull takes no time, and prints the same every run.
+use tokio::time::Instant;
 
 use super::container::ResolvedImage;
 use super::pod_worker::{PodWorker, FAILED_SYNC_RETRY};

@@ -55,6 +55,7 @@ impl PodWorker {
             pod_ip: Some(self.ip.address),
             mounts: self.files.mounts(spec, root)?,
             logs,
+            simulated_time: self.node.simulated_time,
         })
     }
 
@@ -129,7 +130,7 @@ impl PodWorker {
         );
         container.logs.start_instance();
         let instance = Arc::new(Instance::spawn(&image.loaded, config));
-        let id = new_container_id();
+        let id = new_container_id(&self.node.ids);
         container.instances_started += 1;
         container.waiting = None;
         container.running = Some(Running {
@@ -180,11 +181,12 @@ impl PodWorker {
             .collect();
         let ip = self.ip.address;
         let tx = self.tx.clone();
+        let network = self.node.network.clone();
         // A command component listens itself; the host serves ports only for wasi:http ones.
         let host_serves_ports = image.loaded.kind() == ImageKind::Http;
         tokio::spawn(async move {
             if instance.started().await && host_serves_ports {
-                let result = PortListeners::bind(ip, &ports, instance.clone()).await;
+                let result = PortListeners::bind(&network, ip, &ports, instance.clone()).await;
                 let _ = tx.send(PodMessage::Listening {
                     container: name.clone(),
                     id: id.clone(),
@@ -201,12 +203,8 @@ impl PodWorker {
     }
 }
 
-fn new_container_id() -> String {
-    format!(
-        "wasmpod://{}{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    )
+fn new_container_id(ids: &crate::ids::IdSource) -> String {
+    format!("wasmpod://{}{}", ids.uuid().simple(), ids.uuid().simple())
 }
 
 /// argv: command then args with `$(VAR)` expanded from the environment. Without a command

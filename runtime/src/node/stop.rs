@@ -74,6 +74,7 @@ impl PodWorker {
                 self.object.name, self.object.namespace, self.object.uid
             ),
             clock: self.node.clock.clone(),
+            network: self.node.network.probe_network(),
             pod_worker: self.tx.clone(),
         }
     }

@@ -34,6 +34,8 @@ pub(crate) struct ProbeTarget {
     pub view: watch::Receiver<ContainerView>,
     pub events: Arc<EventRecorder>,
     pub clock: SharedClock,
+    /// Where the handlers connect.
+    pub network: wasmpod_probe::Network,
     pub results: mpsc::UnboundedSender<PodMessage>,
     /// Readiness workers: the pod worker pokes this while the container is not yet ready,
     /// so readiness is probed at once instead of at the next tick (the kubelet's manual trigger).
@@ -242,14 +244,14 @@ impl Worker {
         let pod_ip = target.pod_ip.to_string();
         if let Some(action) = &probe.http_get {
             return match HttpGetRequest::new(action, &pod_ip, &target.container) {
-                Ok(request) => wasmpod_probe::http_get(&request, timeout).await,
+                Ok(request) => wasmpod_probe::http_get(&request, timeout, &target.network).await,
                 Err(error) => errored(error),
             };
         }
         if let Some(action) = &probe.tcp_socket {
             let host = action.host.clone().unwrap_or(pod_ip);
             return match wasmpod_probe::resolve_port(&action.port, &target.container) {
-                Ok(port) => wasmpod_probe::tcp_socket(&host, port, timeout).await,
+                Ok(port) => wasmpod_probe::tcp_socket(&host, port, timeout, &target.network).await,
                 Err(error) => errored(error),
             };
         }
@@ -261,7 +263,14 @@ impl Worker {
         if let Some(action) = &probe.grpc {
             return match wasmpod_probe::grpc_target(action, &pod_ip) {
                 Ok(target) => {
-                    wasmpod_probe::grpc(&target.host, target.port, &target.service, timeout).await
+                    wasmpod_probe::grpc(
+                        &target.host,
+                        target.port,
+                        &target.service,
+                        timeout,
+                        &self.target.network,
+                    )
+                    .await
                 }
                 Err(error) => errored(error),
             };
