@@ -1,11 +1,15 @@
 //! The Kubernetes documentation's probe examples (examples/k8s-docs), unmodified, on the
-//! bundled Wasm builds of the images they name. (exec-liveness runs in podspec.rs.)
+//! bundled Wasm builds of the images they name, on simulated time: the probes' delays and
+//! periods are the published ones, and every wait below is simulated.
+//! (exec-liveness runs in podspec.rs.)
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::node::{events, node, status_of, wait_for_status};
+use tokio::time::Instant;
+
+use common::node::{events, sim_node, status_of, wait_for_status};
 use wasmpod::Node;
 
 fn run_example(node: &Node, file: &str) {
@@ -26,9 +30,9 @@ fn messages(node: &Node, pod: &str, reason: &str) -> Vec<String> {
 }
 
 /// liveness-http: agnhost's /healthz answers 200 for 10 s, then 500; three failures restart it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn http_liveness_restarts_once_healthz_turns_500() {
-    let t = node();
+    let t = sim_node();
     let node = &t.node;
     run_example(node, "http-liveness.yaml");
     let started = Instant::now();
@@ -58,9 +62,9 @@ async fn http_liveness_restarts_once_healthz_turns_500() {
 }
 
 /// goproxy: readiness and liveness TCP probes from 15 s on; Ready then, never restarted.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn tcp_liveness_readiness_goproxy_becomes_ready_after_15_seconds() {
-    let t = node();
+    let t = sim_node();
     let node = &t.node;
     run_example(node, "tcp-liveness-readiness.yaml");
     let started = Instant::now();
@@ -87,9 +91,9 @@ async fn tcp_liveness_readiness_goproxy_becomes_ready_after_15_seconds() {
 }
 
 /// etcd-with-grpc: the bundled etcd stand-in serves the gRPC health protocol on 2379.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn grpc_liveness_etcd_stays_healthy() {
-    let t = node();
+    let t = sim_node();
     let node = &t.node;
     run_example(node, "grpc-liveness.yaml");
     wait_for_status(
@@ -114,14 +118,18 @@ async fn grpc_liveness_etcd_stays_healthy() {
 
 /// pod-with-tcp-socket-healthcheck: the redis stand-in listens on 6379; the TCP probe from
 /// 30 s on passes.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn tcp_socket_healthcheck_redis_passes() {
-    let t = node();
+    let t = sim_node();
     let node = &t.node;
     run_example(node, "pod-with-tcp-socket-healthcheck.yaml");
-    let answer =
-        common::node::get_when_listening(node, "pod-with-tcp-socket-healthcheck", 6379, "/").await;
-    assert_eq!(answer.0, 0, "not HTTP: redis answers RESP errors");
+    let ip = common::node::pod_ip(node, "pod-with-tcp-socket-healthcheck").await;
+    let address = std::net::SocketAddr::new(ip.parse().unwrap(), 6379);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while node.network().connect(address).await.is_err() {
+        assert!(Instant::now() < deadline, "redis never listened on 6379");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     // Past the first probes at 30 s: still running, never restarted.
     tokio::time::sleep(Duration::from_secs(33)).await;
     let status = status_of(node, "pod-with-tcp-socket-healthcheck").unwrap();

@@ -6,7 +6,8 @@ mod common;
 use std::time::Duration;
 
 use common::node::{
-    events, get, get_when_listening, node, pod, pod_ip, status_of, terminated, wait_for_status,
+    events, get_on, get_when_listening, node, pod, pod_ip, sim_node, status_of, terminated,
+    wait_for_status,
 };
 use k8s_openapi::api::core::v1::PodCondition;
 use wasmpod::Node;
@@ -46,9 +47,9 @@ fn messages(node: &Node, reason: &str) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn readiness_flips_the_pod_not_ready_and_back_without_restarts() {
-    let t = node();
+    let t = sim_node();
     let node = &t.node;
     node.apply(vec![pod(r#"
 apiVersion: v1
@@ -108,7 +109,7 @@ spec:
     })
     .await;
     let flip = format!("{}:8080", pod_ip(node, "flip").await);
-    assert_eq!(get(flip.clone(), "/sick").await.unwrap().0, 200);
+    assert_eq!(get_on(node, flip.clone(), "/sick").await.unwrap().0, 200);
     let unready = wait_for_status(node, "flip", Duration::from_secs(10), "not ready", |s| {
         !s.ready
     })
@@ -137,7 +138,7 @@ spec:
     assert!(messages(node, "Unhealthy")
         .contains(&"Readiness probe failed: HTTP probe failed with statuscode: 503".to_string()));
 
-    assert_eq!(get(flip.clone(), "/heal").await.unwrap().0, 200);
+    assert_eq!(get_on(node, flip.clone(), "/heal").await.unwrap().0, 200);
     let back = wait_for_status(node, "flip", Duration::from_secs(10), "ready again", |s| {
         s.ready
     })
@@ -183,9 +184,9 @@ spec:
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn a_startup_probe_protects_a_slow_starter_then_liveness_takes_over() {
-    let t = node();
+    let t = sim_node();
     let node = &t.node;
     node.apply(vec![pod(r#"
 apiVersion: v1
@@ -246,7 +247,7 @@ spec:
     );
 
     let address = format!("{}:8080", pod_ip(node, "slow").await);
-    get(address, "/sick").await.unwrap();
+    get_on(node, address, "/sick").await.unwrap();
     wait_for_status(
         node,
         "slow",
@@ -259,9 +260,9 @@ spec:
         .contains(&"Container app failed liveness probe, will be restarted".to_string()));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn a_startup_probe_that_never_passes_restarts_the_container() {
-    let t = node();
+    let t = sim_node();
     let node = &t.node;
     node.apply(vec![pod(r#"
 apiVersion: v1
@@ -420,7 +421,7 @@ spec:
     );
 
     // Its own exit code ends the container: /exit/0 → Completed, restarted (Always).
-    let _ = get(address.clone(), "/exit/0").await;
+    let _ = get_on(node, address.clone(), "/exit/0").await;
     let status = wait_for_status(
         node,
         "server",
@@ -519,7 +520,7 @@ spec:
         let address = format!("{}:8080", pod_ip(node, name).await);
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
-            if let Ok((200, body)) = get(address.clone(), "/work/40").await {
+            if let Ok((200, body)) = get_on(node, address.clone(), "/work/40").await {
                 return body.trim().parse::<u64>().unwrap();
             }
             assert!(tokio::time::Instant::now() < deadline);
@@ -542,9 +543,9 @@ spec:
     assert!(events(node, "Killing").is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn grpc_liveness_restarts_a_guest_that_turns_not_serving() {
-    let t = node();
+    let t = sim_node();
     let node = &t.node;
     node.apply(vec![pod(r#"
 apiVersion: v1
@@ -592,7 +593,10 @@ spec:
     assert!(!status_of(node, "grpc").unwrap().ready);
 
     let address = format!("{}:8080", pod_ip(node, "grpc").await);
-    assert_eq!(get(address, "/set/NOT_SERVING").await.unwrap().0, 200);
+    assert_eq!(
+        get_on(node, address, "/set/NOT_SERVING").await.unwrap().0,
+        200
+    );
     let restarted = wait_for_status(
         node,
         "grpc",
@@ -618,9 +622,9 @@ spec:
     assert!(describe.contains("    Liveness:       grpc <pod>:8080  delay=0s timeout=1s period=1s #success=1 #failure=2\n"), "{describe}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn exec_probes_run_inside_the_container() {
-    let t = node();
+    let t = sim_node();
     let node = &t.node;
     node.apply(vec![
         pod(r#"
@@ -716,7 +720,7 @@ spec:
     }
     assert!(!status_of(node, "slow-exec").unwrap().ready);
     let address = format!("{}:8080", pod_ip(node, "execd").await);
-    get(address, "/sick").await.unwrap();
+    get_on(node, address, "/sick").await.unwrap();
     wait_for_status(
         node,
         "execd",

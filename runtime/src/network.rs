@@ -13,12 +13,15 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use wasmpod_probe::{ConnectFuture, Connection, Connector, Network};
 
-/// The longest simulated time stands still for one real-socket connection.
-pub const REAL_IO_HOLD: Duration = Duration::from_secs(1);
+/// The longest simulated time follows real time for one real-socket connection.
+pub const REAL_IO_HOLD: Duration = Duration::from_secs(10);
 
 /// Buffer of each direction of an in-process connection.
 const PIPE_BYTES: usize = 256 * 1024;
@@ -50,6 +53,33 @@ impl NodeNetwork {
             NodeNetwork::Host => Ok(PortListener::Tcp(TcpListener::bind(addr).await?)),
             NodeNetwork::Simulated(network) => network.listen(addr).map(PortListener::Simulated),
         }
+    }
+
+    /// `GET path` on `addr` over this network, as a client on this node would: the status
+    /// and the body. The error is a readable reason.
+    pub async fn http_get(&self, addr: SocketAddr, path: &str) -> Result<(u16, String), String> {
+        let connection = self.connect(addr).await.map_err(|e| e.to_string())?;
+        let (mut sender, driver) =
+            hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(TokioIo::new(connection))
+                .await
+                .map_err(|e| e.to_string())?;
+        tokio::spawn(driver);
+        let request = http::Request::get(path)
+            .header(http::header::HOST, addr.to_string())
+            .body(Empty::new())
+            .map_err(|e| e.to_string())?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes();
+        Ok((status, String::from_utf8_lossy(&body).into_owned()))
     }
 
     /// Opens a connection to `addr`, as a client on this node would.
@@ -175,25 +205,46 @@ impl Connector for SimulatedNetwork {
 /// `ECONNREFUSED` on Linux: what connecting to a port nobody serves gives.
 const ECONNREFUSED: i32 = 111;
 
-/// A real TCP connection (to a program's own socket), during which simulated time stands
-/// still: tokio's paused clock would otherwise advance while the socket read is pending.
+/// A real TCP connection (to a program's own socket), during which simulated time flows at
+/// real speed: tokio's paused clock would otherwise jump to the next timer (a probe's
+/// timeout, say) whenever the runtime waits for the socket.
 async fn connect_real(addr: SocketAddr) -> io::Result<Connection> {
-    let hold = hold_simulated_time();
+    let hold = real_time_hold();
     let connection = wasmpod_probe::connect_tcp(addr).await?;
     Ok(connection.holding(hold))
 }
 
-/// Holds tokio's clock still until dropped (or [`REAL_IO_HOLD`] has passed in real time):
-/// a running blocking task keeps a paused clock from auto-advancing.
-fn hold_simulated_time() -> TimeHold {
+/// How finely simulated time follows real time during a [`real_time_hold`].
+const PACE: Duration = Duration::from_millis(1);
+
+/// Until dropped (or [`REAL_IO_HOLD`] of real time has passed), simulated time stops
+/// jumping ahead and instead advances with real time. A running blocking task keeps a
+/// paused clock from auto-advancing; its ticks move the clock by hand.
+fn real_time_hold() -> TimeHold {
     let (release, released) = std::sync::mpsc::channel::<()>();
+    let (tick, mut ticks) = mpsc::unbounded_channel::<()>();
     tokio::task::spawn_blocking(move || {
-        let _ = released.recv_timeout(REAL_IO_HOLD);
+        let held = std::time::Instant::now();
+        while held.elapsed() < REAL_IO_HOLD {
+            match released.recv_timeout(PACE) {
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    if tick.send(()).is_err() {
+                        return;
+                    }
+                }
+                _ => return,
+            }
+        }
+    });
+    tokio::spawn(async move {
+        while ticks.recv().await.is_some() {
+            tokio::time::advance(PACE).await;
+        }
     });
     TimeHold { _release: release }
 }
 
-/// Dropping the sender ends the blocking task at once.
+/// Dropping the sender ends the hold at once.
 struct TimeHold {
     _release: std::sync::mpsc::Sender<()>,
 }

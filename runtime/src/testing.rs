@@ -13,8 +13,8 @@
 //!   without waiting is charged [`SIMULATED_COST_PER_BUSY_TICK`] of simulated time, so a
 //!   spinning guest slows the simulation down but cannot freeze it.
 //! * Pod ports served by wasmpod are on an in-process network ([`crate::network`]). Programs
-//!   that open their own sockets use real loopback sockets; simulated time stands still while
-//!   a connection to one is open (up to one real second).
+//!   that open their own sockets use real loopback sockets; while a connection to one is
+//!   open, simulated time follows real time instead of jumping ahead.
 //! * With the same manifests and seed, the same events come out at the same simulated times.
 //!
 //! ```
@@ -53,10 +53,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
-use hyper_util::rt::TokioIo;
-use k8s_openapi::api::core::v1::{Event, Pod};
+use k8s_openapi::api::core::v1::{ContainerStatus, Event, Pod};
 use tokio::runtime::Runtime;
 
 pub use wasmpod_engine::SIMULATED_COST_PER_BUSY_TICK;
@@ -184,6 +181,12 @@ impl Simulation {
         self.runtime.block_on(future)
     }
 
+    /// Enters the simulation's runtime, e.g. to `tokio::spawn` a task that then runs
+    /// whenever the simulation does.
+    pub fn enter(&self) -> tokio::runtime::EnterGuard<'_> {
+        self.runtime.enter()
+    }
+
     /// Simulated time since the simulation started.
     pub fn elapsed(&self) -> Duration {
         let _entered = self.runtime.enter();
@@ -260,6 +263,15 @@ impl Simulation {
         self.node.store().pod(NAMESPACE, name)
     }
 
+    /// The status of one container of a pod in the `default` namespace.
+    pub fn container_status(&self, pod: &str, container: &str) -> Option<ContainerStatus> {
+        self.pod(pod)?
+            .status?
+            .container_statuses?
+            .into_iter()
+            .find(|c| c.name == container)
+    }
+
     /// All events, oldest first.
     pub fn events(&self) -> Vec<Event> {
         let mut events = self.node.store().events(None);
@@ -277,8 +289,8 @@ impl Simulation {
             .collect()
     }
 
-    /// A container's log (the pod's only container when `container` is `None`); `previous`
-    /// reads the instance before the last restart.
+    /// A container's log, one line per line written (the pod's only container when
+    /// `container` is `None`); `previous` reads the instance before the last restart.
     pub fn logs(
         &self,
         pod: &str,
@@ -290,7 +302,7 @@ impl Simulation {
             .lines(previous)
             .unwrap_or_default()
             .into_iter()
-            .map(|line| line.text)
+            .map(|line| line.text + "\n")
             .collect())
     }
 
@@ -312,32 +324,7 @@ impl Simulation {
             port,
         );
         let network = self.node.network().clone();
-        let host = address.to_string();
-        let path = path.to_string();
-        let exchange = async move {
-            let connection = network.connect(address).await.map_err(|e| e.to_string())?;
-            let (mut sender, driver) =
-                hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(TokioIo::new(connection))
-                    .await
-                    .map_err(|e| e.to_string())?;
-            tokio::spawn(driver);
-            let request = http::Request::get(path)
-                .header(http::header::HOST, host)
-                .body(Empty::new())
-                .map_err(|e| e.to_string())?;
-            let response = sender
-                .send_request(request)
-                .await
-                .map_err(|e| e.to_string())?;
-            let status = response.status().as_u16();
-            let body = response
-                .into_body()
-                .collect()
-                .await
-                .map_err(|e| e.to_string())?
-                .to_bytes();
-            Ok::<_, String>((status, String::from_utf8_lossy(&body).into_owned()))
-        };
+        let exchange = async move { network.http_get(address, path).await };
         let answer = self
             .runtime
             .block_on(async { tokio::time::timeout(HTTP_TIMEOUT, exchange).await });

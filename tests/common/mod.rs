@@ -191,6 +191,11 @@ pub fn http_get(address: &str, path: &str) -> std::io::Result<(u16, String)> {
     )?;
     let mut response = String::new();
     stream.read_to_string(&mut response)?;
+    Ok(parse_response(&response))
+}
+
+/// Status and (de-chunked) body of a raw HTTP/1.1 response; status 0 when it is not HTTP.
+pub fn parse_response(response: &str) -> (u16, String) {
     let status = response
         .split_whitespace()
         .nth(1)
@@ -200,7 +205,7 @@ pub fn http_get(address: &str, path: &str) -> std::io::Result<(u16, String)> {
         .split_once("\r\n\r\n")
         .map(|(_, body)| body.to_string())
         .unwrap_or_default();
-    Ok((status, decode_chunked(&body)))
+    (status, decode_chunked(&body))
 }
 
 fn decode_chunked(body: &str) -> String {

@@ -14,7 +14,20 @@ pub struct TestNode {
 
 pub fn node() -> TestNode {
     let home = super::Home::new();
-    let node = Node::new(NodeConfig::new(home.path().to_path_buf())).expect("node");
+    let config = NodeConfig::new(home.path().to_path_buf());
+    with_test_guests(config, home)
+}
+
+/// A node on simulated time. The test runs on a paused current-thread runtime
+/// (`#[tokio::test(start_paused = true)]`), so every tokio timer in it is simulated too.
+pub fn sim_node() -> TestNode {
+    let home = super::Home::new();
+    let config = NodeConfig::simulated(home.path().to_path_buf(), std::time::SystemTime::now());
+    with_test_guests(config, home)
+}
+
+fn with_test_guests(config: NodeConfig, home: super::Home) -> TestNode {
+    let node = Node::new(config).expect("node");
     for guest in ["misbehave", "cmd_app", "grpc_health"] {
         node.images()
             .import_file(
@@ -94,6 +107,21 @@ pub async fn pod_ip(node: &Node, name: &str) -> String {
     }
 }
 
+/// GET on a fresh connection through the node's network (in-process on simulated time).
+pub async fn get_on(node: &Node, address: String, path: &str) -> std::io::Result<(u16, String)> {
+    if node.simulated_time().is_none() {
+        return get(address, path).await;
+    }
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr: std::net::SocketAddr = address.parse().expect("ip:port");
+    let mut connection = node.network().connect(addr).await?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    connection.write_all(request.as_bytes()).await?;
+    let mut response = Vec::new();
+    connection.read_to_end(&mut response).await?;
+    Ok(super::parse_response(&String::from_utf8_lossy(&response)))
+}
+
 /// GET on a fresh connection, off the async threads.
 pub async fn get(address: String, path: &str) -> std::io::Result<(u16, String)> {
     let path = path.to_string();
@@ -123,7 +151,7 @@ pub async fn get_when_listening(node: &Node, name: &str, port: u16, path: &str) 
     let address = format!("{}:{port}", pod_ip(node, name).await);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
-        if let Ok(answer) = get(address.clone(), path).await {
+        if let Ok(answer) = get_on(node, address.clone(), path).await {
             return answer;
         }
         assert!(

@@ -116,6 +116,15 @@ impl PodWorker {
         self.sync().await;
         self.publish_status();
         while let Some(message) = self.rx.recv().await {
+            // An exec (probe or hook) runs beside the sync loop, as in the kubelet: it is no
+            // reason to sync, and syncing would re-trigger a failing exec readiness probe.
+            let message = match message {
+                PodMessage::Exec(request) => {
+                    self.exec(request);
+                    continue;
+                }
+                other => other,
+            };
             self.handle(message);
             self.sync().await;
             self.publish_status();
