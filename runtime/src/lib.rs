@@ -25,3 +25,8 @@ pub use wasmpod_engine as engine;
 pub use wasmpod_images as images;
 pub use wasmpod_manifest as manifest;
 pub use wasmpod_printers as printers;
+
+/// The README's Rust examples compile as doctests, so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeExamples;

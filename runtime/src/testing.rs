@@ -224,7 +224,9 @@ impl Simulation {
 
     /// Lets `duration` of simulated time pass.
     pub fn advance(&mut self, duration: Duration) {
-        self.runtime.block_on(tokio::time::sleep(duration));
+        // The timer must be made inside the runtime: it belongs to its (simulated) clock.
+        self.runtime
+            .block_on(async move { tokio::time::sleep(duration).await });
     }
 
     /// Runs until `condition` holds (checked after every change to pods or events, and every
