@@ -75,7 +75,8 @@ fn answer(mut stream: TcpStream) {
     let _ = stream.set_nonblocking(false);
     let mut request_line = String::new();
     let _ = BufReader::new(&stream).read_line(&mut request_line);
-    let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n");
+    let _ =
+        stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n");
 }
 
 fn serve() {
@@ -99,9 +100,14 @@ fn serve() {
         while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
             line.clear();
         }
-        let path = request_line.split_whitespace().nth(1).unwrap_or("/").to_string();
+        let path = request_line
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or("/")
+            .to_string();
         println!("request {path}");
-        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n");
+        let _ = stream
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n");
         let _ = stream.flush();
         drop(stream);
         if let Some(code) = path.strip_prefix("/exit/").and_then(|n| n.parse().ok()) {

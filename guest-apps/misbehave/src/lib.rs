@@ -24,7 +24,10 @@ struct Misbehave;
 
 impl exports::wasmpod::container::startup::Guest for Misbehave {
     fn start() {
-        if let Some(seconds) = std::env::var("STARTUP_SECONDS").ok().and_then(|s| s.parse::<u64>().ok()) {
+        if let Some(seconds) = std::env::var("STARTUP_SECONDS")
+            .ok()
+            .and_then(|s| s.parse::<u64>().ok())
+        {
             println!("starting slowly: {seconds}s");
             wasip2::clocks::monotonic_clock::subscribe_duration(seconds * 1_000_000_000).block();
         }
@@ -38,10 +41,14 @@ impl exports::wasmpod::container::exec::Guest for Misbehave {
         match arg(0) {
             "check" if SICK.load(Ordering::Relaxed) => (1, "sick\n".into()),
             "check" => (0, "ok\n".into()),
-            "exit" => (arg(1).parse().unwrap_or(1), argv.get(2..).unwrap_or_default().join(" ")),
+            "exit" => (
+                arg(1).parse().unwrap_or(1),
+                argv.get(2..).unwrap_or_default().join(" "),
+            ),
             "sleep" => {
                 let seconds: u64 = arg(1).parse().unwrap_or(1);
-                wasip2::clocks::monotonic_clock::subscribe_duration(seconds * 1_000_000_000).block();
+                wasip2::clocks::monotonic_clock::subscribe_duration(seconds * 1_000_000_000)
+                    .block();
                 (0, String::new())
             }
             "panic" => panic!("asked to panic in exec"),
@@ -101,11 +108,16 @@ impl wasip2::exports::http::incoming_handler::Guest for Misbehave {
                 if let Some(code) = other.strip_prefix("/exit/").and_then(|n| n.parse().ok()) {
                     std::process::exit(code);
                 }
-                if let Some(millions) = other.strip_prefix("/work/").and_then(|n| n.parse::<u64>().ok()) {
+                if let Some(millions) = other
+                    .strip_prefix("/work/")
+                    .and_then(|n| n.parse::<u64>().ok())
+                {
                     let start = wasip2::clocks::monotonic_clock::now();
                     let mut x: u64 = 1;
                     for i in 0..millions * 1_000_000 {
-                        x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(i));
+                        x = std::hint::black_box(
+                            x.wrapping_mul(6364136223846793005).wrapping_add(i),
+                        );
                     }
                     let elapsed_ms = (wasip2::clocks::monotonic_clock::now() - start) / 1_000_000;
                     body = format!("{elapsed_ms}\n").into_bytes();

@@ -70,10 +70,15 @@ fn read_command(reader: &mut impl BufRead) -> Option<Vec<String>> {
 }
 
 fn reply(command: &[String]) -> String {
-    let name = command.first().map(|c| c.to_ascii_lowercase()).unwrap_or_default();
+    let name = command
+        .first()
+        .map(|c| c.to_ascii_lowercase())
+        .unwrap_or_default();
     match (name.as_str(), command.get(1)) {
         ("ping", None) => "+PONG\r\n".into(),
-        ("ping", Some(message)) | ("echo", Some(message)) => format!("${}\r\n{message}\r\n", message.len()),
+        ("ping", Some(message)) | ("echo", Some(message)) => {
+            format!("${}\r\n{message}\r\n", message.len())
+        }
         ("", _) => String::new(),
         _ => {
             let args: Vec<String> = command[1..].iter().map(|a| format!("'{a}'")).collect();
@@ -97,6 +102,9 @@ mod tests {
         assert_eq!(reply(&first), "+PONG\r\n");
         let second = read_command(&mut resp).unwrap();
         assert_eq!(reply(&second), "+PONG\r\n");
-        assert_eq!(reply(&["GET".into(), "k".into()]), "-ERR unknown command 'GET', with args beginning with: 'k'\r\n");
+        assert_eq!(
+            reply(&["GET".into(), "k".into()]),
+            "-ERR unknown command 'GET', with args beginning with: 'k'\r\n"
+        );
     }
 }
