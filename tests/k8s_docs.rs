@@ -136,3 +136,79 @@ async fn tcp_socket_healthcheck_redis_passes() {
     assert_eq!(status.restart_count, 0);
     assert!(messages(node, "pod-with-tcp-socket-healthcheck", "Unhealthy").is_empty());
 }
+
+/// agnhost grpc-health-checking, as Kubernetes' own gRPC probe e2e tests use it: SERVING on
+/// its gRPC port until `--delay-unhealthy-sec`, or until `/make-not-serving` on its HTTP port.
+#[tokio::test(start_paused = true)]
+async fn agnhost_grpc_health_checking_turns_not_serving() {
+    let t = sim_node();
+    let node = &t.node;
+    for (name, args) in [
+        (
+            "delayed",
+            r#"["grpc-health-checking", "--delay-unhealthy-sec=20"]"#,
+        ),
+        ("forced", r#"["grpc-health-checking"]"#),
+    ] {
+        let yaml = format!(
+            r#"
+apiVersion: v1
+kind: Pod
+metadata: {{name: {name}}}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: agnhost
+    image: registry.k8s.io/e2e-test-images/agnhost:2.40
+    args: {args}
+    livenessProbe: {{grpc: {{port: 5000}}, periodSeconds: 5, failureThreshold: 1}}
+"#
+        );
+        node.apply(vec![common::node::pod(&yaml)]).unwrap();
+    }
+    let not_serving = "Liveness probe failed: service unhealthy (responded with \"NOT_SERVING\")";
+    let restarted = wait_for_status(
+        node,
+        "delayed",
+        Duration::from_secs(60),
+        "the restart",
+        |s| s.restart_count >= 1,
+    )
+    .await;
+    assert_eq!(messages(node, "delayed", "Unhealthy"), [not_serving]);
+    let finished = restarted
+        .last_state
+        .unwrap()
+        .terminated
+        .unwrap()
+        .finished_at
+        .unwrap();
+    let started = node
+        .store()
+        .pod("default", "delayed")
+        .unwrap()
+        .status
+        .unwrap()
+        .start_time
+        .unwrap();
+    // Probes at 5, 10, 15 s pass; the one at 20 s is the first NOT_SERVING.
+    let lived = finished.0.duration_since(started.0).as_secs();
+    assert!((20..=22).contains(&lived), "{lived}");
+
+    // The other one keeps serving until told otherwise over HTTP.
+    assert!(messages(node, "forced", "Unhealthy").is_empty());
+    let ip = common::node::pod_ip(node, "forced").await;
+    let (status, body) = common::node::get_on(node, format!("{ip}:8080"), "/make-not-serving")
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    wait_for_status(
+        node,
+        "forced",
+        Duration::from_secs(30),
+        "the restart",
+        |s| s.restart_count >= 1,
+    )
+    .await;
+    assert_eq!(messages(node, "forced", "Unhealthy"), [not_serving]);
+}

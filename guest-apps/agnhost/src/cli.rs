@@ -121,15 +121,22 @@ pub fn run(argv: &[String], stop_requested: &dyn Fn() -> bool) -> i32 {
                 return 1;
             };
             log(&format!("Http server starting to listen on :{http_port}"));
-            log(&format!(
-                "gRPC server on :{} is not available in the wasmpod stand-in (needs HTTP/2)",
-                flags.int("port")
-            ));
+            let grpc_port = flags.int("port");
+            let Some(grpc_listener) = listen(grpc_port) else {
+                return 1;
+            };
+            log(&format!("gRPC server starting to listen on :{grpc_port}"));
             let mut app = GrpcHealthHttp {
                 started: Instant::now(),
                 force_unhealthy: None,
+                service: flags.text("service"),
+                delay_unhealthy_sec: flags.int("delay-unhealthy-sec"),
+                started_text: crate::gotext::time_string(
+                    crate::server::unix_now().as_nanos() as i128,
+                    0,
+                ),
             };
-            server::serve(&listener, &mut app, stop_requested)
+            server::serve_with_side(&listener, Some(&grpc_listener), &mut app, stop_requested)
         }),
         "help" | "--help" | "-h" => {
             println!("{}", help());

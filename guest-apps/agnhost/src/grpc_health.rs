@@ -1,13 +1,13 @@
-//! `agnhost grpc-health-checking` (test/images/agnhost/grpc-health-checking): only its plain
-//! HTTP side (`/make-serving`, `/make-not-serving` on `--http-port`). The gRPC health service
-//! on `--port` needs HTTP/2, which this hand-written HTTP/1.1 server does not speak, so that
-//! port is not opened: a gRPC probe against it fails (connection refused).
+//! `agnhost grpc-health-checking` (test/images/agnhost/grpc-health-checking): the gRPC health
+//! service on `--port` (see h2_health.rs) and its HTTP control side (`/make-serving`,
+//! `/make-not-serving` on `--http-port`).
 
 use crate::flags::{Kind, Spec};
 use crate::gotext::duration_string;
+use crate::h2_health::CheckReply;
 use crate::http::{Request, Response};
 use crate::server::{log, App, Drain, Outcome};
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpStream};
 use std::time::Instant;
 
 pub const FLAGS: [Spec; 4] = [
@@ -35,8 +35,35 @@ pub const FLAGS: [Spec; 4] = [
 
 pub struct GrpcHealthHttp {
     pub started: Instant,
-    /// What the gRPC side would report if it existed (`None` until first forced).
+    /// Set by `/make-not-serving` (true) and `/make-serving` (false); `None` until then.
     pub force_unhealthy: Option<bool>,
+    /// `--service`: the one service name the health service knows.
+    pub service: String,
+    /// `--delay-unhealthy-sec`: NOT_SERVING from then on; negative is never.
+    pub delay_unhealthy_sec: i64,
+    /// The start time as Go prints a `time.Time`, for the log line of every check.
+    pub started_text: String,
+}
+
+impl GrpcHealthHttp {
+    /// The Go server's `Check`: NOT_FOUND for other services; NOT_SERVING when forced or
+    /// past the delay (`/make-serving` does not undo the delay).
+    pub fn check(&self, service: &str, elapsed_seconds: f64) -> CheckReply {
+        log(&format!(
+            "Serving the Check request for health check, started at {}",
+            self.started_text
+        ));
+        if service != self.service {
+            return CheckReply::Error(5, "unknown service");
+        }
+        let delayed =
+            self.delay_unhealthy_sec >= 0 && elapsed_seconds >= self.delay_unhealthy_sec as f64;
+        if self.force_unhealthy == Some(true) || delayed {
+            CheckReply::Status(2)
+        } else {
+            CheckReply::Status(1)
+        }
+    }
 }
 
 impl GrpcHealthHttp {
@@ -66,6 +93,12 @@ impl App for GrpcHealthHttp {
     fn on_stop(&mut self) -> Drain {
         Drain::GO_DEFAULT_SIGTERM
     }
+
+    fn side_connection(&mut self, mut stream: TcpStream) {
+        let _ = crate::h2_health::serve_connection(&mut stream, |service| {
+            self.check(service, self.started.elapsed().as_secs_f64())
+        });
+    }
 }
 
 #[cfg(test)]
@@ -77,6 +110,9 @@ mod tests {
         let mut app = GrpcHealthHttp {
             started: Instant::now(),
             force_unhealthy: None,
+            service: String::new(),
+            delay_unhealthy_sec: -1,
+            started_text: String::new(),
         };
         let Outcome::Respond(response) =
             app.route(&Request::get("/make-not-serving"), 1_500_000_000)
@@ -94,5 +130,28 @@ mod tests {
             panic!("expected a response");
         };
         assert_eq!(missing.status, 404);
+    }
+
+    #[test]
+    fn check_follows_the_go_server() {
+        let mut app = GrpcHealthHttp {
+            started: Instant::now(),
+            force_unhealthy: None,
+            service: "api".into(),
+            delay_unhealthy_sec: 10,
+            started_text: String::new(),
+        };
+        assert_eq!(
+            app.check("other", 0.0),
+            CheckReply::Error(5, "unknown service")
+        );
+        assert_eq!(app.check("api", 9.9), CheckReply::Status(1));
+        assert_eq!(app.check("api", 10.0), CheckReply::Status(2));
+        app.force_unhealthy = Some(true);
+        assert_eq!(app.check("api", 0.0), CheckReply::Status(2));
+        // /make-serving lifts the force, not the delay.
+        app.force_unhealthy = Some(false);
+        assert_eq!(app.check("api", 0.0), CheckReply::Status(1));
+        assert_eq!(app.check("api", 11.0), CheckReply::Status(2));
     }
 }

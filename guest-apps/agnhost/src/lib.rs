@@ -14,8 +14,10 @@
 //! - `serve-hostname` (`--port` 9376, `--tcp`, `--http`, `--close`; `--udp` is refused).
 //! - `pause` (`--delay-shutdown`).
 //! - `test-webserver` (`--port` 80): Go's FileServer over `/` (see test_webserver.rs).
-//! - `grpc-health-checking`: only `/make-serving` and `/make-not-serving` on `--http-port`;
-//!   the gRPC health service needs HTTP/2 and is not provided (its port stays closed).
+//! - `grpc-health-checking`: the gRPC health service (`grpc.health.v1.Health/Check`, h2c) on
+//!   `--port` (5000): SERVING, NOT_SERVING after `--delay-unhealthy-sec` or once
+//!   `/make-not-serving` was called on `--http-port` (8080), NOT_FOUND for a service other
+//!   than `--service`. TLS flags are not supported.
 //!
 //! Approximations: one connection at a time (a sleeping handler delays other clients);
 //! `Connection: close` on every answer; no TLS; exit codes other than 0 reach the host as 1
@@ -29,6 +31,7 @@ pub mod cli;
 pub mod flags;
 pub mod gotext;
 pub mod grpc_health;
+pub mod h2_health;
 pub mod http;
 pub mod liveness;
 pub mod netexec;

@@ -64,6 +64,8 @@ pub trait App {
     fn raw_reply(&self) -> Option<Vec<u8>> {
         None
     }
+    /// A connection on the second port of [`serve_with_side`] (its own protocol).
+    fn side_connection(&mut self, _stream: TcpStream) {}
 }
 
 /// Binds `0.0.0.0:port` (wasmpod rewrites it to the pod IP).
@@ -73,8 +75,20 @@ pub fn bind(port: u16) -> io::Result<TcpListener> {
 
 /// Serves until the app exits or the drain after a stop request ends; returns the exit code.
 pub fn serve(listener: &TcpListener, app: &mut dyn App, stop_requested: &dyn Fn() -> bool) -> i32 {
-    if let Err(error) = listener.set_nonblocking(true) {
-        log(&format!("non-blocking accept unavailable: {error}"));
+    serve_with_side(listener, None, app, stop_requested)
+}
+
+/// Like [`serve`], also taking connections on `side` for [`App::side_connection`].
+pub fn serve_with_side(
+    listener: &TcpListener,
+    side: Option<&TcpListener>,
+    app: &mut dyn App,
+    stop_requested: &dyn Fn() -> bool,
+) -> i32 {
+    for listener in std::iter::once(listener).chain(side) {
+        if let Err(error) = listener.set_nonblocking(true) {
+            log(&format!("non-blocking accept unavailable: {error}"));
+        }
     }
     let mut drain: Option<(Instant, i32)> = None;
     loop {
@@ -88,6 +102,12 @@ pub fn serve(listener: &TcpListener, app: &mut dyn App, stop_requested: &dyn Fn(
             }
             Some((deadline, code)) if Instant::now() >= deadline => return code,
             _ => {}
+        }
+        if let Some(Ok((stream, _))) = side.map(|side| side.accept()) {
+            let _ = stream.set_nonblocking(false);
+            let _ = stream.set_read_timeout(Some(READ_TIMEOUT));
+            app.side_connection(stream);
+            continue;
         }
         match listener.accept() {
             Ok((stream, peer)) => {
