@@ -691,3 +691,53 @@ spec:
         "hostPath volume \"etc\" (/etc) is not allowed: start wasmpod with --allow-host-path /etc"
     );
 }
+
+/// Files in a `medium: Memory` emptyDir count against the writer's memory limit (tmpfs
+/// pages in Kubernetes): 23 MB written there by a container limited to 16 Mi is an OOM
+/// kill; the same writes to a disk-backed emptyDir are fine.
+#[tokio::test(start_paused = true)]
+async fn memory_backed_empty_dirs_count_against_the_memory_limit() {
+    let t = sim_node();
+    let node = &t.node;
+    for (name, medium) in [("tmpfs", "Memory"), ("disk", "")] {
+        apply(
+            node,
+            &format!(
+                r#"
+apiVersion: v1
+kind: Pod
+metadata: {{name: {name}}}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: writer
+    image: busybox
+    command: ["sh", "-c", "for i in $(seq 1 40); do seq 1 100000 >> /cache/numbers; done; sleep 3600"]
+    resources: {{limits: {{memory: 16Mi}}}}
+    volumeMounts: [{{name: cache, mountPath: /cache}}]
+  volumes:
+  - name: cache
+    emptyDir: {{medium: "{medium}"}}
+"#
+            ),
+        );
+    }
+    let status = wait_for_status(
+        node,
+        "tmpfs",
+        Duration::from_secs(120),
+        "the OOM kill",
+        |s| s.state.as_ref().is_some_and(|st| st.terminated.is_some()),
+    )
+    .await;
+    let terminated = status.state.unwrap().terminated.unwrap();
+    assert_eq!(
+        (terminated.exit_code, terminated.reason.as_deref()),
+        (137, Some("OOMKilled"))
+    );
+    let disk = status_of(node, "disk").unwrap();
+    assert!(
+        disk.state.unwrap().running.is_some(),
+        "the disk-backed writer keeps running"
+    );
+}

@@ -298,3 +298,78 @@ spec:
     let answered = sim.block_on(spin).unwrap();
     assert!(matches!(&answered, Err(_) | Ok((502, _))), "{answered:?}");
 }
+
+#[test]
+fn describe_ages_and_counts_come_from_the_simulated_clock() {
+    let home = Home::new();
+    let mut sim = simulation(&home);
+    sim.apply_file(repo_file("examples/health1.yaml")).unwrap();
+    sim.advance(Duration::from_secs(600));
+    let pod = sim.pod("health1").unwrap();
+    let events: Vec<_> = sim
+        .events()
+        .into_iter()
+        .filter(|e| e.involved_object.name.as_deref() == Some("health1"))
+        .collect();
+    let now = {
+        let _entered = sim.enter();
+        sim.node().clock().now()
+    };
+    let describe = wasmpod::printers::describe_pod(&pod, &events, now);
+    // Unhealthy: first at 40 s, last (the 15th) at 8m10s; Killing: 1m0s … 8m10s.
+    for expected in [
+        "  Warning  Unhealthy  110s (x15 over 9m20s)  kubelet            Liveness probe failed: HTTP probe failed with statuscode: 500\n",
+        "  Normal   Killing    110s (x5 over 9m)      kubelet            Container health1 failed liveness probe, will be restarted\n",
+        "  Warning  BackOff    80s (x4 over 7m)       kubelet            Back-off restarting failed container health1 in pod health1_default(",
+        "    Restart Count:  4\n",
+    ] {
+        let words = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            words(&describe).contains(&words(expected)),
+            "missing {expected:?} in:\n{describe}"
+        );
+    }
+}
+
+#[test]
+fn guests_read_the_simulated_wall_clock() {
+    let home = Home::new();
+    let start = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_893_456_000); // 2030-01-01
+    let mut sim = Simulation::builder()
+        .home(home.path())
+        .start_at(start)
+        .build()
+        .unwrap();
+    sim.apply_yaml(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: clock}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: clock
+    image: busybox
+    command: ["sh", "-c", "date '+%F %T'; sleep 5400; date '+%F %T'"]
+"#,
+    )
+    .unwrap();
+    let took = sim
+        .run_until(
+            Duration::from_secs(3 * 3600),
+            until::phase("clock", "Succeeded"),
+        )
+        .unwrap();
+    assert_eq!(took.as_secs(), 5400, "{took:?}");
+    assert_eq!(
+        sim.logs("clock", None, false).unwrap(),
+        "2030-01-01 00:00:00\n2030-01-01 01:30:00\n"
+    );
+    let created = sim
+        .pod("clock")
+        .unwrap()
+        .metadata
+        .creation_timestamp
+        .unwrap();
+    assert_eq!(created.0.to_string(), "2030-01-01T00:00:00Z");
+}

@@ -76,6 +76,35 @@ impl WasiHttpView for Ctx {
 /// Turns `resources.limits.memory` into a trap the supervisor reports as OOMKilled.
 pub(crate) struct MemoryLimiter {
     pub(crate) limit: Option<usize>,
+    pub(crate) usage: Arc<MemoryUsage>,
+}
+
+/// What counts against a container's memory limit: its linear memories, and memory the host
+/// charges to it from outside (files in a `medium: Memory` emptyDir, like tmpfs pages).
+#[derive(Debug, Default)]
+pub struct MemoryUsage {
+    linear: std::sync::atomic::AtomicU64,
+    outside: std::sync::atomic::AtomicU64,
+}
+
+impl MemoryUsage {
+    /// Bytes of linear memory the guest has grown to.
+    pub fn linear(&self) -> u64 {
+        self.linear.load(Ordering::Relaxed)
+    }
+
+    /// Bytes charged from outside.
+    pub fn outside(&self) -> u64 {
+        self.outside.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_outside(&self, bytes: u64) {
+        self.outside.store(bytes, Ordering::Relaxed);
+    }
+
+    pub fn total(&self) -> u64 {
+        self.linear().saturating_add(self.outside())
+    }
 }
 
 /// Tables hold function references and resources; this bound only stops runaway growth.
@@ -84,15 +113,21 @@ const MAX_TABLE_ELEMENTS: usize = 1 << 20;
 impl ResourceLimiter for MemoryLimiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
+        let grown = desired.saturating_sub(current) as u64;
+        let wanted = self.usage.total().saturating_add(grown);
         match self.limit {
-            Some(limit) if desired > limit => {
-                Err(wasmtime::Error::new(OomKilled { limit, desired }))
+            Some(limit) if wanted > limit as u64 => Err(wasmtime::Error::new(OomKilled {
+                limit,
+                desired: usize::try_from(wanted).unwrap_or(usize::MAX),
+            })),
+            _ => {
+                self.usage.linear.fetch_add(grown, Ordering::Relaxed);
+                Ok(true)
             }
-            _ => Ok(true),
         }
     }
 

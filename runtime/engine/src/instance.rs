@@ -20,7 +20,7 @@ use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::bindings::Proxy;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpView};
 
-use crate::ctx::{CpuThrottle, Ctx, Killed, MemoryLimiter, NoOutgoingHttp};
+use crate::ctx::{CpuThrottle, Ctx, Killed, MemoryLimiter, MemoryUsage, NoOutgoingHttp};
 use crate::engine::EPOCH_TICK;
 use crate::exit::ExitStatus;
 use crate::image::Image;
@@ -112,6 +112,9 @@ pub struct Instance {
     kill_flag: Arc<AtomicBool>,
     started: watch::Receiver<Option<bool>>,
     exit: watch::Receiver<Option<ExitStatus>>,
+    memory: Arc<MemoryUsage>,
+    /// Set by [`Instance::kill_out_of_memory`]: the kill is reported as OOMKilled.
+    out_of_memory: Arc<AtomicBool>,
 }
 
 impl Drop for Instance {
@@ -136,15 +139,22 @@ impl Instance {
         };
         let stop_requested = Arc::new(AtomicBool::new(false));
         let meter = config.simulated_time.map(|_| RunMeter::new());
+        let memory = Arc::new(MemoryUsage::default());
+        let out_of_memory = Arc::new(AtomicBool::new(false));
         let store = new_store(
             image,
             config,
             kill_flag.clone(),
             stop_requested.clone(),
             meter.clone(),
+            memory.clone(),
         );
+        let oom = out_of_memory.clone();
         let run = async move {
-            let status = actor.run(store, started_tx).await;
+            let mut status = actor.run(store, started_tx).await;
+            if oom.load(Ordering::Relaxed) && status == ExitStatus::killed() {
+                status = ExitStatus::oom_killed();
+            }
             let _ = exit_tx.send(Some(status));
         };
         match meter {
@@ -159,7 +169,26 @@ impl Instance {
             kill_flag,
             started: started_rx,
             exit: exit_rx,
+            memory,
+            out_of_memory,
         }
+    }
+
+    /// What counts against the memory limit now.
+    pub fn memory_usage(&self) -> &MemoryUsage {
+        &self.memory
+    }
+
+    /// Charges `bytes` of memory held outside the guest (files in a memory-backed volume)
+    /// to the container; the guest's next growth past the limit is an OOM kill.
+    pub fn charge_outside_memory(&self, bytes: u64) {
+        self.memory.set_outside(bytes);
+    }
+
+    /// Ends the instance as the kernel's OOM killer would: exit 137, reason OOMKilled.
+    pub fn kill_out_of_memory(&self) {
+        self.out_of_memory.store(true, Ordering::Relaxed);
+        self.kill();
     }
 
     /// Resolves once the instance is serving (`true`) or has ended during start (`false`).
@@ -250,6 +279,7 @@ fn new_store(
     kill_flag: Arc<AtomicBool>,
     stop_requested: Arc<AtomicBool>,
     meter: Option<RunMeter>,
+    memory: Arc<MemoryUsage>,
 ) -> Store<Ctx> {
     let mut wasi = WasiCtxBuilder::new();
     if let Some(time) = config.simulated_time {
@@ -284,6 +314,7 @@ fn new_store(
             limit: config
                 .memory_limit
                 .map(|bytes| usize::try_from(bytes).unwrap_or(usize::MAX)),
+            usage: memory,
         },
         kill: kill_flag,
         hooks: NoOutgoingHttp,

@@ -19,6 +19,7 @@ mod logs;
 mod sockets;
 mod time;
 
+pub use ctx::MemoryUsage;
 pub use engine::Engine;
 pub use error::LoadError;
 pub use exit::{ExitReason, ExitStatus};

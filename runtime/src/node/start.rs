@@ -171,6 +171,13 @@ impl PodWorker {
         }
         let container = &mut self.containers[index];
 
+        if let Some(limit) = memory_limit(&container.spec) {
+            let dirs = self.files.memory_backed_dirs(&container.spec);
+            if !dirs.is_empty() {
+                charge_memory_volumes(instance.clone(), dirs, limit, self.node.clock.clone());
+            }
+        }
+
         let ports: Vec<u16> = container
             .spec
             .ports
@@ -201,6 +208,34 @@ impl PodWorker {
             });
         });
     }
+}
+
+/// How often the files in a container's memory-backed emptyDirs are measured.
+const MEMORY_VOLUME_CHECK: Duration = Duration::from_secs(1);
+
+/// Files in a `medium: Memory` emptyDir are tmpfs pages in Kubernetes and count against the
+/// memory limit of the container: measured every second, charged to the instance (so its
+/// next memory growth past the limit fails), and a container over its limit is OOM-killed.
+fn charge_memory_volumes(
+    instance: Arc<Instance>,
+    dirs: Vec<PathBuf>,
+    limit: u64,
+    clock: crate::clock::SharedClock,
+) {
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = instance.wait() => return,
+                _ = clock.sleep(MEMORY_VOLUME_CHECK) => {}
+            }
+            let held: u64 = dirs.iter().map(|dir| super::volumes::dir_bytes(dir)).sum();
+            instance.charge_outside_memory(held);
+            if instance.memory_usage().total() > limit {
+                instance.kill_out_of_memory();
+                return;
+            }
+        }
+    });
 }
 
 fn new_container_id(ids: &crate::ids::IdSource) -> String {

@@ -3,7 +3,7 @@
 //! pod's volumes at their mount paths (emptyDir, configMap, secret, downwardAPI, hostPath).
 //! Everything lives under `$WASMPOD_HOME/pods/<uid>` and goes with the pod.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
 
 use k8s_openapi::api::core::v1::{Container, KeyToPath, Pod, Volume};
@@ -16,6 +16,8 @@ pub(crate) struct PodFiles {
     root: PathBuf,
     /// Volume name → where it lives on the host and whether its source is read-only.
     volumes: BTreeMap<String, (PathBuf, bool)>,
+    /// emptyDirs with `medium: Memory`: their files count against memory limits.
+    memory_backed: BTreeSet<String>,
 }
 
 impl Drop for PodFiles {
@@ -33,6 +35,7 @@ impl PodFiles {
         PodFiles {
             root: home.join("pods").join(uid),
             volumes: BTreeMap::new(),
+            memory_backed: BTreeSet::new(),
         }
     }
 
@@ -53,8 +56,25 @@ impl PodFiles {
             let prepared =
                 self.prepare_volume(pod, volume, store, &namespace, allowed_host_paths)?;
             self.volumes.insert(volume.name.clone(), prepared);
+            let medium = volume.empty_dir.as_ref().and_then(|e| e.medium.as_deref());
+            if medium == Some("Memory") {
+                self.memory_backed.insert(volume.name.clone());
+            }
         }
         Ok(())
+    }
+
+    /// The host directories of the memory-backed emptyDirs `container` mounts.
+    pub(crate) fn memory_backed_dirs(&self, container: &Container) -> Vec<PathBuf> {
+        let mut dirs: Vec<PathBuf> = container
+            .volume_mounts
+            .iter()
+            .flatten()
+            .filter(|mount| self.memory_backed.contains(&mount.name))
+            .filter_map(|mount| self.volumes.get(&mount.name).map(|(dir, _)| dir.clone()))
+            .collect();
+        dirs.dedup();
+        dirs
     }
 
     fn prepare_volume(
@@ -286,4 +306,19 @@ fn write_projection(
         let _ = std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode));
     }
     Ok(())
+}
+
+/// Bytes of the regular files under `dir` (what tmpfs would hold for them).
+pub(crate) fn dir_bytes(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|entry| match entry.file_type() {
+            Ok(kind) if kind.is_dir() => dir_bytes(&entry.path()),
+            Ok(kind) if kind.is_file() => entry.metadata().map(|m| m.len()).unwrap_or(0),
+            _ => 0,
+        })
+        .sum()
 }
