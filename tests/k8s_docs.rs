@@ -212,3 +212,34 @@ spec:
     .await;
     assert_eq!(messages(node, "forced", "Unhealthy"), [not_serving]);
 }
+
+/// The docs' http-liveness probe sends `Custom-Header: Awesome`. agnhost itself does not
+/// show what it received, so the test's image store (wasmpod's own mechanism, the manifest
+/// is untouched) names a recording program `agnhost:2.40`: it logs the header.
+#[tokio::test(start_paused = true)]
+async fn http_liveness_custom_header_reaches_the_container() {
+    let t = sim_node();
+    let node = &t.node;
+    node.images()
+        .tag(
+            "cmd_app:latest",
+            "registry.k8s.io/e2e-test-images/agnhost:2.40",
+        )
+        .unwrap();
+    run_example(node, "http-liveness.yaml");
+    common::node::wait_for_log_line(node, "liveness-http", "request /healthz").await;
+    let lines: Vec<String> = node
+        .logs("default", "liveness-http", None)
+        .unwrap()
+        .lines(false)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|l| l.text)
+        .collect();
+    let at = lines.iter().position(|l| l == "request /healthz").unwrap();
+    assert_eq!(
+        lines.get(at + 1).map(String::as_str),
+        Some("header Custom-Header: Awesome"),
+        "{lines:?}"
+    );
+}

@@ -2,7 +2,8 @@
 //! - `MODE=exit`: optionally sleeps `DELAY_MS`, then exits with `EXIT_CODE` (WASI 0.2 reports
 //!   any non-zero code as 1).
 //! - `MODE=serve` (default): binds `0.0.0.0:8080` itself (wasmpod rewrites that to the pod IP)
-//!   and answers `ok` to every request; `GET /exit/N` exits with N after answering.
+//!   and answers `ok` to every request, logging `request <path>` and any `Custom-*` header;
+//!   `GET /exit/N` exits with N after answering.
 //! - `MODE=connect`: tries to connect to `TARGET` and prints the outcome; exit 0 if connected.
 //! - `MODE=graceful`: like `serve`, but checks `wasmpod:container/termination` between
 //!   accepts and exits 0 when asked to stop.
@@ -95,9 +96,14 @@ fn serve() {
         if reader.read_line(&mut request_line).is_err() {
             continue;
         }
-        // Drain the headers so the client sees a clean exchange.
+        // Drain the headers so the client sees a clean exchange; headers a test sets on
+        // purpose (a probe's httpHeaders, say) are logged.
+        let mut custom = Vec::new();
         let mut line = String::new();
         while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+            if line.to_ascii_lowercase().starts_with("custom-") {
+                custom.push(line.trim_end().to_string());
+            }
             line.clear();
         }
         let path = request_line
@@ -106,6 +112,9 @@ fn serve() {
             .unwrap_or("/")
             .to_string();
         println!("request {path}");
+        for header in custom {
+            println!("header {header}");
+        }
         let _ = stream
             .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n");
         let _ = stream.flush();
