@@ -243,3 +243,31 @@ async fn http_liveness_custom_header_reaches_the_container() {
         "{lines:?}"
     );
 }
+
+/// pod-with-http-healthcheck: stock nginx has no /_status/healthz, so (as on a cluster) the
+/// liveness probe gets 404 from 30 s on and the container is restarted after three.
+#[tokio::test(start_paused = true)]
+async fn http_healthcheck_nginx_is_restarted_on_404() {
+    let t = sim_node();
+    let node = &t.node;
+    run_example(node, "pod-with-http-healthcheck.yaml");
+    let started = Instant::now();
+    wait_for_status(
+        node,
+        "pod-with-http-healthcheck",
+        Duration::from_secs(120),
+        "the restart",
+        |s| s.restart_count >= 1,
+    )
+    .await;
+    let restarted_after = started.elapsed();
+    assert_eq!(
+        messages(node, "pod-with-http-healthcheck", "Unhealthy"),
+        ["Liveness probe failed: HTTP probe failed with statuscode: 404"]
+    );
+    // Ticks every 10 s; the first at or past the 30 s initial delay fails, two more trip it.
+    assert!(
+        (Duration::from_secs(50)..=Duration::from_secs(62)).contains(&restarted_after),
+        "{restarted_after:?}"
+    );
+}
