@@ -98,6 +98,10 @@ pub struct NodeConfig {
     /// Pod UIDs, container IDs and generated names come from this seed instead of the OS's
     /// randomness: the same manifests then give the same texts.
     pub seed: Option<u64>,
+    /// Benchmarks only: restart crashed containers at once, without the kubelet's crash
+    /// back-off, so restart latency can be measured many times in a row. Not reachable from
+    /// manifests or the command line.
+    pub benchmark_without_crash_backoff: bool,
 }
 
 impl NodeConfig {
@@ -109,6 +113,7 @@ impl NodeConfig {
             allowed_host_paths: Vec::new(),
             simulated_time: None,
             seed: None,
+            benchmark_without_crash_backoff: false,
         }
     }
 
@@ -138,6 +143,7 @@ pub(crate) struct NodeShared {
     pub(crate) network: NodeNetwork,
     pub(crate) simulated_time: Option<SimulatedTime>,
     pub(crate) ids: crate::ids::IdSource,
+    pub(crate) without_crash_backoff: bool,
     home: PathBuf,
     loaded: Mutex<HashMap<String, Image>>,
     logs: Mutex<HashMap<(String, String, String), Arc<ContainerLogs>>>,
@@ -233,6 +239,7 @@ impl Node {
                     Some(seed) => crate::ids::IdSource::seeded(seed),
                     None => crate::ids::IdSource::random(),
                 },
+                without_crash_backoff: config.benchmark_without_crash_backoff,
                 home: config.home,
                 loaded: Mutex::new(HashMap::new()),
                 logs: Mutex::new(HashMap::new()),

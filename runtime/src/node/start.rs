@@ -71,7 +71,8 @@ impl PodWorker {
 
         // Crash back-off, measured from the last exit (kuberuntime_manager.go doBackOff).
         let container = &mut self.containers[index];
-        if let Some(finished_at) = container.terminations.first().map(|t| t.finished_at) {
+        let last_exit = container.terminations.first().map(|t| t.finished_at);
+        if let Some(finished_at) = last_exit.filter(|_| !self.node.without_crash_backoff) {
             if container.crash_backoff.in_backoff_since(finished_at, now) {
                 let name = container.name().to_string();
                 container.waiting = Some((

@@ -1,0 +1,400 @@
+//! wasmpod's benchmark report: prints a table of medians and writes it as JSON
+//! (`target/bench-report.json`). Figures only; nothing here asserts a speed.
+//!
+//! `cargo bench -p wasmpod --bench report` (release build; add `--profile dev` to reuse the
+//! test build). `WASMPOD_BENCH_RESTARTS=N` sets how many restarts P1 measures (default 20).
+//!
+//! * P1 restart latency: the fail-after-3 guest (`health_image`), liveness period 1 s and
+//!   failureThreshold 1, crash back-off disabled through the node's benchmark-only setting.
+//!   Measured from the liveness trip (the listeners closing) to the new instance's first 200,
+//!   and from the old instance's exit to that 200 (the restart proper: the guest ignores the
+//!   stop request like the tutorial's app.js, so the kubelet's 2 s minimum grace period sits
+//!   between trip and exit).
+//! * P2 pod start: `wasmpod run` process start → first 200 from the pod, compile cache cold
+//!   and warm; and the compile time of every bundled guest.
+//! * P5 simulated time: health1 for 10 simulated minutes (library and binary), and 100 pods
+//!   for one simulated hour.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use wasmpod::testing::Simulation;
+use wasmpod::{Node, NodeConfig};
+
+fn main() {
+    let mut rows: Vec<Row> = Vec::new();
+    let restarts = std::env::var("WASMPOD_BENCH_RESTARTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20);
+    restart_latency(restarts, &mut rows);
+    pod_start(&mut rows);
+    compile_times(&mut rows);
+    simulated_time(&mut rows);
+
+    println!("\n{:<58} {:>12} {:>12} {:>6}", "measurement", "median", "p99/max", "n");
+    for row in &rows {
+        println!(
+            "{:<58} {:>12} {:>12} {:>6}",
+            row.name,
+            human(row.median()),
+            human(row.p99()),
+            row.samples.len()
+        );
+    }
+    let report = json!({
+        "machine": machine(),
+        "date": jiff::Timestamp::now().to_string(),
+        "rows": rows.iter().map(Row::json).collect::<Vec<Value>>(),
+    });
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-report.json");
+    match std::fs::write(&path, serde_json::to_string_pretty(&report).unwrap()) {
+        Ok(()) => println!("\nwritten to {}", path.display()),
+        Err(error) => eprintln!("cannot write {}: {error}", path.display()),
+    }
+}
+
+struct Row {
+    name: String,
+    samples: Vec<Duration>,
+}
+
+impl Row {
+    fn new(name: &str, mut samples: Vec<Duration>) -> Row {
+        samples.sort();
+        Row {
+            name: name.to_string(),
+            samples,
+        }
+    }
+
+    fn median(&self) -> Duration {
+        self.samples
+            .get(self.samples.len() / 2)
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// The 99th percentile (the maximum for fewer than 100 samples).
+    fn p99(&self) -> Duration {
+        let at = (self.samples.len() * 99).div_ceil(100).saturating_sub(1);
+        self.samples.get(at).copied().unwrap_or_default()
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "name": self.name,
+            "median_us": self.median().as_micros() as u64,
+            "p99_us": self.p99().as_micros() as u64,
+            "n": self.samples.len(),
+        })
+    }
+}
+
+fn human(d: Duration) -> String {
+    match d.as_micros() {
+        us if us < 1_000 => format!("{us} µs"),
+        us if us < 1_000_000 => format!("{:.2} ms", us as f64 / 1e3),
+        us => format!("{:.2} s", us as f64 / 1e6),
+    }
+}
+
+fn machine() -> String {
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_default();
+    format!("{cpus} CPUs, {model}")
+}
+
+fn repo_file(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+}
+
+const FAIL_AFTER_3: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: restarts}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - name: app
+    image: health_image:latest
+    imagePullPolicy: IfNotPresent
+    ports: [{containerPort: 8080}]
+    livenessProbe: {httpGet: {path: /, port: 8080}, periodSeconds: 1, failureThreshold: 1}
+"#;
+
+/// P1. See the module documentation.
+fn restart_latency(restarts: usize, rows: &mut Vec<Row>) {
+    let home = tempfile::tempdir().expect("temp dir");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (trip_to_200, exit_to_200) = runtime.block_on(async {
+        let mut config = NodeConfig::new(home.path().to_path_buf());
+        config.benchmark_without_crash_backoff = true;
+        let node = Node::new(config).expect("node");
+        let pod = wasmpod::manifest::parse("bench.yaml", FAIL_AFTER_3).expect("manifest");
+        node.apply(pod).expect("admitted");
+        let address = pod_address(&node, "restarts", 8080).await;
+        let (mut trip_to_200, mut exit_to_200) = (Vec::new(), Vec::new());
+        let mut tripped: Option<Instant> = None;
+        for cycle in 0..=restarts {
+            let answered = first_200(&node, address, cycle as i32).await;
+            if let Some(trip) = tripped.take() {
+                trip_to_200.push(answered.duration_since(trip));
+                let exited = last_finished_at(&node, "restarts");
+                let since_exit = jiff::Timestamp::now().duration_since(exited);
+                if let Ok(since_exit) = Duration::try_from(since_exit) {
+                    exit_to_200.push(since_exit.saturating_sub(answered.elapsed()));
+                }
+            }
+            // Requests 2 and 3: the next probe is the fourth request and fails.
+            for _ in 0..2 {
+                let _ = node.network().http_get(address, "/").await;
+            }
+            if cycle < restarts {
+                tripped = Some(wait_for_trip(&node, address).await);
+            }
+        }
+        node.delete_all(Some(0)).await;
+        (trip_to_200, exit_to_200)
+    });
+    rows.push(Row::new(
+        "P1 restart: liveness trip → first 200 (incl. 2 s grace)",
+        trip_to_200,
+    ));
+    rows.push(Row::new("P1 restart: old instance exit → first 200", exit_to_200));
+}
+
+/// Polls `GET /` until the container answers 200.
+/// Polls `GET /` until the container answers 200: every millisecond while the old instance
+/// is still stopping, then as fast as possible once the pod shows the restart.
+async fn first_200(node: &Node, address: SocketAddr, restarts: i32) -> Instant {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok((200, _)) = node.network().http_get(address, "/").await {
+            return Instant::now();
+        }
+        assert!(Instant::now() < deadline, "the container never answered 200");
+        if restart_count(node, "restarts") >= restarts {
+            tokio::task::yield_now().await;
+        } else {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+}
+
+fn restart_count(node: &Node, pod: &str) -> i32 {
+    node.store()
+        .pod("default", pod)
+        .and_then(|p| p.status?.container_statuses?.into_iter().next())
+        .map_or(0, |s| s.restart_count)
+}
+
+/// Waits for the liveness trip: the kill stops the pod's listeners at once, so the first
+/// refused connection after the 500s marks it (to within the 1 ms polling step). Events
+/// cannot mark it: after a few restarts the kubelet's spam filter drops them, as on a node.
+async fn wait_for_trip(node: &Node, address: SocketAddr) -> Instant {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while node.network().http_get(address, "/").await.is_ok() {
+        assert!(Instant::now() < deadline, "the liveness probe never tripped");
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    Instant::now()
+}
+
+fn last_finished_at(node: &Node, pod: &str) -> jiff::Timestamp {
+    node.store()
+        .pod("default", pod)
+        .and_then(|p| p.status?.container_statuses?.into_iter().next())
+        .and_then(|s| s.last_state?.terminated?.finished_at)
+        .map(|t| t.0)
+        .unwrap_or_else(jiff::Timestamp::now)
+}
+
+async fn pod_address(node: &Node, pod: &str, port: u16) -> SocketAddr {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let ip = node
+            .store()
+            .pod("default", pod)
+            .and_then(|p| p.status?.pod_ip);
+        if let Some(ip) = ip {
+            return SocketAddr::new(ip.parse().expect("pod IP"), port);
+        }
+        assert!(Instant::now() < deadline, "no pod IP");
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+/// P2. `wasmpod run` → first 200, through the API the run serves.
+fn pod_start(rows: &mut Vec<Row>) {
+    let manifest = repo_file("examples/health1.yaml");
+    for (name, runs, keep_cache) in [
+        ("P2 pod start: `wasmpod run` → first 200, cache cold", 3, false),
+        ("P2 pod start: `wasmpod run` → first 200, cache warm", 7, true),
+    ] {
+        let home = tempfile::tempdir().expect("temp dir");
+        let mut samples = Vec::new();
+        for run in 0..runs + usize::from(keep_cache) {
+            if !keep_cache {
+                let _ = std::fs::remove_dir_all(home.path().join("cache"));
+            }
+            let _ = std::fs::remove_file(home.path().join("run/api-server"));
+            let started = Instant::now();
+            let mut child = Command::new(env!("CARGO_BIN_EXE_wasmpod"))
+                .env("WASMPOD_HOME", home.path())
+                .env_remove("WASMPOD_SERVER")
+                .args(["run", manifest.to_str().unwrap()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start wasmpod");
+            let answered = first_200_from_run(home.path());
+            stop(&mut child);
+            // With a warm cache, the first run only fills it.
+            if let Some(answered) = answered.filter(|_| !keep_cache || run > 0) {
+                samples.push(answered.duration_since(started));
+            }
+        }
+        rows.push(Row::new(name, samples));
+    }
+}
+
+fn first_200_from_run(home: &Path) -> Option<Instant> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let discovery = home.join("run/api-server");
+    let mut pod_ip: Option<String> = None;
+    while Instant::now() < deadline {
+        let Ok(api) = std::fs::read_to_string(&discovery) else {
+            std::thread::yield_now();
+            continue;
+        };
+        let api = api.trim().trim_start_matches("http://").to_string();
+        if pod_ip.is_none() {
+            pod_ip = blocking_get(&api, "/api/v1/namespaces/default/pods/health1")
+                .and_then(|body| serde_json::from_str::<Value>(&body).ok())
+                .and_then(|pod| pod["status"]["podIP"].as_str().map(String::from));
+        }
+        if let Some(ip) = &pod_ip {
+            if blocking_get(&format!("{ip}:8080"), "/").is_some() {
+                return Some(Instant::now());
+            }
+        }
+        std::thread::yield_now();
+    }
+    None
+}
+
+/// A plain HTTP/1.1 GET; the body when the status is 200.
+fn blocking_get(address: &str, path: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    response
+        .starts_with("HTTP/1.1 200")
+        .then(|| response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()))
+        .flatten()
+}
+
+/// Kills the run: a graceful stop would wait out health1's 30 s grace period, and the start
+/// is what is measured. (Its pod IP lock goes with the process.)
+fn stop(child: &mut Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// P2: compiling each bundled guest from scratch.
+fn compile_times(rows: &mut Vec<Row>) {
+    let engine = wasmpod::engine::Engine::new().expect("engine");
+    for guest in [
+        "health_image",
+        "httpd",
+        "nginx",
+        "grpc_health",
+        "busybox",
+        "agnhost",
+    ] {
+        let wasm = wasmpod::images::guest_artifact(guest);
+        let size = std::fs::metadata(&wasm).map_or(0, |m| m.len());
+        let samples = (0..3)
+            .map(|_| {
+                let cache = tempfile::tempdir().expect("temp dir");
+                let started = Instant::now();
+                engine
+                    .load("sha256:bench", &wasm, cache.path())
+                    .expect("compiles");
+                started.elapsed()
+            })
+            .collect();
+        rows.push(Row::new(
+            &format!("P2 compile {guest} ({} KB)", size / 1000),
+            samples,
+        ));
+    }
+}
+
+/// P5. See the module documentation.
+fn simulated_time(rows: &mut Vec<Row>) {
+    let home = tempfile::tempdir().expect("temp dir");
+    let health1 = repo_file("examples/health1.yaml");
+    let run_library = |manifests: &str, simulated: Duration| {
+        let started = Instant::now();
+        let mut sim = Simulation::builder()
+            .home(home.path())
+            .build()
+            .expect("simulation");
+        sim.apply_yaml(manifests).expect("manifests");
+        sim.advance(simulated);
+        started.elapsed()
+    };
+    let health1_yaml = std::fs::read_to_string(&health1).expect("health1");
+    let _warm_up = run_library(&health1_yaml, Duration::from_secs(60));
+    let library = (0..7)
+        .map(|_| run_library(&health1_yaml, Duration::from_secs(600)))
+        .collect();
+    rows.push(Row::new("P5 simulate health1 10 min (library)", library));
+
+    let binary = (0..7)
+        .map(|_| {
+            let started = Instant::now();
+            let status = Command::new(env!("CARGO_BIN_EXE_wasmpod"))
+                .env("WASMPOD_HOME", home.path())
+                .args(["run", health1.to_str().unwrap(), "--simulate", "10m"])
+                .stdout(Stdio::null())
+                .status()
+                .expect("run wasmpod");
+            assert!(status.success());
+            started.elapsed()
+        })
+        .collect();
+    rows.push(Row::new("P5 simulate health1 10 min (`wasmpod run --simulate`)", binary));
+
+    let hundred: String = (0..100)
+        .map(|i| health1_yaml.replace("name: health1\nspec", &format!("name: health1-{i}\nspec")))
+        .collect::<Vec<_>>()
+        .join("\n---\n");
+    let samples = (0..3)
+        .map(|_| run_library(&hundred, Duration::from_secs(3600)))
+        .collect();
+    rows.push(Row::new("P5 simulate 100 × health1 for 1 h (library)", samples));
+}
