@@ -271,3 +271,56 @@ async fn http_healthcheck_nginx_is_restarted_on_404() {
         "{restarted_after:?}"
     );
 }
+
+/// Kubernetes' "Containers" e2e tests: agnhost entrypoint-tester prints its os.Args, with
+/// the image's entrypoint (`/agnhost`) or the container's `command` in front.
+#[tokio::test(start_paused = true)]
+async fn agnhost_entrypoint_tester_shows_command_and_args() {
+    let t = sim_node();
+    let node = &t.node;
+    for (name, command) in [
+        ("args-only", ""),
+        ("command", r#"command: ["/agnhost-2", "entrypoint-tester"]"#),
+    ] {
+        let yaml = format!(
+            r#"
+apiVersion: v1
+kind: Pod
+metadata: {{name: {name}}}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: c
+    image: registry.k8s.io/e2e-test-images/agnhost:2.40
+    {command}
+    args: ["entrypoint-tester", "override", "arguments"]
+"#
+        );
+        node.apply(vec![common::node::pod(&yaml)]).unwrap();
+    }
+    for (name, expected) in [
+        (
+            "args-only",
+            "[/agnhost entrypoint-tester override arguments]",
+        ),
+        (
+            "command",
+            "[/agnhost-2 entrypoint-tester entrypoint-tester override arguments]",
+        ),
+    ] {
+        let status = wait_for_status(node, name, Duration::from_secs(10), "the exit", |s| {
+            s.state.as_ref().is_some_and(|st| st.terminated.is_some())
+        })
+        .await;
+        assert_eq!(status.state.unwrap().terminated.unwrap().exit_code, 0);
+        let lines: Vec<String> = node
+            .logs("default", name, None)
+            .unwrap()
+            .lines(false)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|l| l.text)
+            .collect();
+        assert_eq!(lines, [expected], "{name}");
+    }
+}

@@ -35,7 +35,10 @@ fn main() {
     compile_times(&mut rows);
     simulated_time(&mut rows);
 
-    println!("\n{:<58} {:>12} {:>12} {:>6}", "measurement", "median", "p99/max", "n");
+    println!(
+        "\n{:<58} {:>12} {:>12} {:>6}",
+        "measurement", "median", "p99/max", "n"
+    );
     for row in &rows {
         println!(
             "{:<58} {:>12} {:>12} {:>6}",
@@ -176,7 +179,10 @@ fn restart_latency(restarts: usize, rows: &mut Vec<Row>) {
         "P1 restart: liveness trip → first 200 (incl. 2 s grace)",
         trip_to_200,
     ));
-    rows.push(Row::new("P1 restart: old instance exit → first 200", exit_to_200));
+    rows.push(Row::new(
+        "P1 restart: old instance exit → first 200",
+        exit_to_200,
+    ));
 }
 
 /// Polls `GET /` until the container answers 200.
@@ -188,7 +194,10 @@ async fn first_200(node: &Node, address: SocketAddr, restarts: i32) -> Instant {
         if let Ok((200, _)) = node.network().http_get(address, "/").await {
             return Instant::now();
         }
-        assert!(Instant::now() < deadline, "the container never answered 200");
+        assert!(
+            Instant::now() < deadline,
+            "the container never answered 200"
+        );
         if restart_count(node, "restarts") >= restarts {
             tokio::task::yield_now().await;
         } else {
@@ -210,7 +219,10 @@ fn restart_count(node: &Node, pod: &str) -> i32 {
 async fn wait_for_trip(node: &Node, address: SocketAddr) -> Instant {
     let deadline = Instant::now() + Duration::from_secs(30);
     while node.network().http_get(address, "/").await.is_ok() {
-        assert!(Instant::now() < deadline, "the liveness probe never tripped");
+        assert!(
+            Instant::now() < deadline,
+            "the liveness probe never tripped"
+        );
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     Instant::now()
@@ -244,8 +256,16 @@ async fn pod_address(node: &Node, pod: &str, port: u16) -> SocketAddr {
 fn pod_start(rows: &mut Vec<Row>) {
     let manifest = repo_file("examples/health1.yaml");
     for (name, runs, keep_cache) in [
-        ("P2 pod start: `wasmpod run` → first 200, cache cold", 3, false),
-        ("P2 pod start: `wasmpod run` → first 200, cache warm", 7, true),
+        (
+            "P2 pod start: `wasmpod run` → first 200, cache cold",
+            3,
+            false,
+        ),
+        (
+            "P2 pod start: `wasmpod run` → first 200, cache warm",
+            7,
+            true,
+        ),
     ] {
         let home = tempfile::tempdir().expect("temp dir");
         let mut samples = Vec::new();
@@ -387,7 +407,10 @@ fn simulated_time(rows: &mut Vec<Row>) {
             started.elapsed()
         })
         .collect();
-    rows.push(Row::new("P5 simulate health1 10 min (`wasmpod run --simulate`)", binary));
+    rows.push(Row::new(
+        "P5 simulate health1 10 min (`wasmpod run --simulate`)",
+        binary,
+    ));
 
     let hundred: String = (0..100)
         .map(|i| health1_yaml.replace("name: health1\nspec", &format!("name: health1-{i}\nspec")))
@@ -396,5 +419,8 @@ fn simulated_time(rows: &mut Vec<Row>) {
     let samples = (0..3)
         .map(|_| run_library(&hundred, Duration::from_secs(3600)))
         .collect();
-    rows.push(Row::new("P5 simulate 100 × health1 for 1 h (library)", samples));
+    rows.push(Row::new(
+        "P5 simulate 100 × health1 for 1 h (library)",
+        samples,
+    ));
 }

@@ -10,7 +10,8 @@ use crate::server::{self, hostname, log, App};
 use crate::test_webserver::{self, TestWebserver};
 use std::time::Instant;
 
-const IMPLEMENTED: [&str; 6] = [
+const IMPLEMENTED: [&str; 7] = [
+    "entrypoint-tester",
     "liveness",
     "netexec",
     "serve-hostname",
@@ -20,13 +21,12 @@ const IMPLEMENTED: [&str; 6] = [
 ];
 
 /// Real agnhost subcommands this stand-in does not provide.
-const NOT_PROVIDED: [&str; 24] = [
+const NOT_PROVIDED: [&str; 23] = [
     "audit-proxy",
     "connect",
     "crd-conversion-webhook",
     "dns-server-list",
     "dns-suffix",
-    "entrypoint-tester",
     "etc-hosts",
     "fake-gitserver",
     "guestbook",
@@ -58,9 +58,23 @@ pub fn locate(argv: &[String]) -> (String, Vec<String>) {
     }
 }
 
+/// entrypoint-tester's `fmt.Printf("%v\n", os.Args)`. Without a `command` the program is
+/// the image's entrypoint, `/agnhost` in the real image (wasmpod names it `agnhost`).
+pub fn entrypoint_args(argv: &[String]) -> String {
+    let mut all: Vec<&str> = argv.iter().map(String::as_str).collect();
+    if all.first() == Some(&"agnhost") {
+        all[0] = "/agnhost";
+    }
+    format!("[{}]", all.join(" "))
+}
+
 pub fn run(argv: &[String], stop_requested: &dyn Fn() -> bool) -> i32 {
     let (subcommand, args) = locate(argv);
     match subcommand.as_str() {
+        "entrypoint-tester" => {
+            println!("{}", entrypoint_args(argv));
+            0
+        }
         "liveness" => with_flags(&subcommand, &[], &args, |_| {
             serve_on(
                 liveness::PORT,
@@ -260,6 +274,23 @@ mod tests {
         assert_eq!(
             run(&argv(&["agnhost", "netexec", "--http-port=0"]), &|| true),
             0
+        );
+    }
+
+    #[test]
+    fn entrypoint_tester_prints_os_args_like_go() {
+        assert_eq!(
+            entrypoint_args(&argv(&[
+                "agnhost",
+                "entrypoint-tester",
+                "override",
+                "arguments"
+            ])),
+            "[/agnhost entrypoint-tester override arguments]"
+        );
+        assert_eq!(
+            entrypoint_args(&argv(&["/agnhost-2", "entrypoint-tester"])),
+            "[/agnhost-2 entrypoint-tester]"
         );
     }
 }

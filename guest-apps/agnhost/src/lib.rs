@@ -13,6 +13,7 @@
 //!   `--delay-shutdown`. UDP/SCTP flags are accepted but no UDP/SCTP server runs.
 //! - `serve-hostname` (`--port` 9376, `--tcp`, `--http`, `--close`; `--udp` is refused).
 //! - `pause` (`--delay-shutdown`).
+//! - `entrypoint-tester`: prints its argv as Go's `%v` does and exits 0.
 //! - `test-webserver` (`--port` 80): Go's FileServer over `/` (see test_webserver.rs).
 //! - `grpc-health-checking`: the gRPC health service (`grpc.health.v1.Health/Check`, h2c) on
 //!   `--port` (5000): SERVING, NOT_SERVING after `--delay-unhealthy-sec` or once
