@@ -1,5 +1,5 @@
 //! Probing, as the kubelet's pkg/kubelet/prober: a worker per container and probe type decides
-//! *when* to probe ([`worker`]); the handlers in the `wasmpod-probe` crate know *how*.
+//! *when* to probe (the `worker` module); the handlers in the `wasmpod-probe` crate know *how*.
 
 mod worker;
 
