@@ -191,7 +191,20 @@ impl PodFiles {
     pub(crate) fn fresh_root(&self, container: &str) -> Result<PathBuf, String> {
         let root = self.root.join("containers").join(container);
         if root.exists() {
-            std::fs::remove_dir_all(&root).map_err(|e| io_error("cannot reset", &root, e))?;
+            // Off the restart's critical path: move the old root aside, delete it meanwhile.
+            // (Whatever is left goes with the pod's directory.)
+            static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let unique = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let old = self.root.join("trash").join(format!("{container}-{unique}"));
+            let moved = std::fs::create_dir_all(self.root.join("trash"))
+                .and_then(|()| std::fs::rename(&root, &old));
+            match moved {
+                Ok(()) => drop(tokio::task::spawn_blocking(move || {
+                    let _ = std::fs::remove_dir_all(old);
+                })),
+                Err(_) => std::fs::remove_dir_all(&root)
+                    .map_err(|e| io_error("cannot reset", &root, e))?,
+            }
         }
         for dir in ["tmp", "dev"] {
             let dir = root.join(dir);
