@@ -12,6 +12,9 @@
 //!   between trip and exit).
 //! * P2 pod start: `wasmpod run` process start → first 200 from the pod, compile cache cold
 //!   and warm; and the compile time of every bundled guest.
+//! * P4 density: N pods of the fail-after-3 guest (`WASMPOD_BENCH_DENSITY`, default
+//!   `100,1000`), each with an httpGet liveness probe every 10 s: time until all run, host
+//!   RSS per pod, and the CPU the node uses over 20 s of steady probing.
 //! * P5 simulated time: health1 for 10 simulated minutes (library and binary), and 100 pods
 //!   for one simulated hour.
 
@@ -33,6 +36,10 @@ fn main() {
     restart_latency(restarts, &mut rows);
     pod_start(&mut rows);
     compile_times(&mut rows);
+    let sizes = std::env::var("WASMPOD_BENCH_DENSITY").unwrap_or_else(|_| "100,1000".into());
+    for pods in sizes.split(',').filter_map(|n| n.trim().parse().ok()) {
+        density(pods, &mut rows);
+    }
     simulated_time(&mut rows);
 
     println!(
@@ -48,10 +55,15 @@ fn main() {
             row.samples.len()
         );
     }
+    let facts = FACTS.with(|facts| facts.take());
+    for (name, text, _) in &facts {
+        println!("{name}: {text}");
+    }
     let report = json!({
         "machine": machine(),
         "date": jiff::Timestamp::now().to_string(),
         "rows": rows.iter().map(Row::json).collect::<Vec<Value>>(),
+        "facts": facts.iter().map(|(_, _, value)| value.clone()).collect::<Vec<Value>>(),
     });
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-report.json");
     match std::fs::write(&path, serde_json::to_string_pretty(&report).unwrap()) {
@@ -371,6 +383,117 @@ fn compile_times(rows: &mut Vec<Row>) {
             samples,
         ));
     }
+}
+
+/// P4. See the module documentation. Single samples: each row is one run.
+fn density(pods: usize, rows: &mut Vec<Row>) {
+    let home = tempfile::tempdir().expect("temp dir");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (took, rss_per_pod, cpu) = runtime.block_on(async {
+        let node = Node::new(NodeConfig::new(home.path().to_path_buf())).expect("node");
+        // Compile and load the image before measuring.
+        let warm = wasmpod::manifest::parse("warm.yaml", &density_pod("warm")).unwrap();
+        node.apply(warm).unwrap();
+        wait_running(&node, 1).await;
+        let rss_before = rss_bytes();
+        let started = Instant::now();
+        for i in 0..pods {
+            let pod = wasmpod::manifest::parse("p.yaml", &density_pod(&format!("p{i}"))).unwrap();
+            node.apply(pod).expect("admitted");
+        }
+        wait_running(&node, pods + 1).await;
+        let took = started.elapsed();
+        let rss_per_pod = rss_bytes().saturating_sub(rss_before) / pods as u64;
+        let (cpu_before, wall) = (cpu_time(), Instant::now());
+        tokio::time::sleep(Duration::from_secs(20)).await;
+        let cpu = (cpu_time() - cpu_before).as_secs_f64() / wall.elapsed().as_secs_f64();
+        node.delete_all(Some(0)).await;
+        (took, rss_per_pod, cpu)
+    });
+    rows.push(Row::new(
+        &format!("P4 {pods} pods: all running"),
+        vec![took],
+    ));
+    FACTS.with(|facts| {
+        facts.borrow_mut().push((
+            format!("P4 {pods} pods"),
+            format!(
+                "{} KiB host RSS per pod, {:.1} % of one core while probing",
+                rss_per_pod / 1024,
+                cpu * 100.0
+            ),
+            json!({"pods": pods, "rss_per_pod_bytes": rss_per_pod, "cpu_fraction_of_one_core": cpu}),
+        ))
+    });
+}
+
+thread_local! {
+    /// Figures that are not durations: (name, text, JSON).
+    static FACTS: std::cell::RefCell<Vec<(String, String, Value)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn density_pod(name: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\nspec:\n  containers:\n  - name: app\n    image: health_image:latest\n    imagePullPolicy: IfNotPresent\n    ports: [{{containerPort: 8080}}]\n    livenessProbe: {{httpGet: {{path: /, port: 8080}}}}\n"
+    )
+}
+
+async fn wait_running(node: &Node, pods: usize) {
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let running = node
+            .store()
+            .pods(None)
+            .iter()
+            .filter(|p| {
+                p.status
+                    .as_ref()
+                    .and_then(|s| s.container_statuses.as_ref())
+                    .is_some_and(|c| c.iter().all(|c| c.ready))
+            })
+            .count();
+        if running >= pods {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "only {running} of {pods} pods ready"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .unwrap_or(0)
+        * 1024
+}
+
+/// User + system CPU time of this process.
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after_name = stat.rsplit(')').next().unwrap_or_default();
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line: 11 and 12 after the command name.
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let ticks = field(11) + field(12);
+    Duration::from_secs_f64(ticks as f64 / 100.0)
 }
 
 /// P5. See the module documentation.

@@ -195,7 +195,10 @@ impl PodFiles {
             // (Whatever is left goes with the pod's directory.)
             static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
             let unique = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let old = self.root.join("trash").join(format!("{container}-{unique}"));
+            let old = self
+                .root
+                .join("trash")
+                .join(format!("{container}-{unique}"));
             let moved = std::fs::create_dir_all(self.root.join("trash"))
                 .and_then(|()| std::fs::rename(&root, &old));
             match moved {
