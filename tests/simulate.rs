@@ -373,3 +373,43 @@ spec:
         .unwrap();
     assert_eq!(created.0.to_string(), "2030-01-01T00:00:00Z");
 }
+
+#[test]
+fn simulations_sharing_a_home_and_seed_keep_their_files_apart() {
+    // Same home, same seed: the same pod UIDs. Each node still has its own pod directories.
+    let home = Home::new();
+    let pod = |name: &str| {
+        format!(
+            r#"
+apiVersion: v1
+kind: Pod
+metadata: {{name: p}}
+spec:
+  containers:
+  - name: c
+    image: busybox
+    command: ["sh", "-c", "echo {name} > /tmp/f; sleep 5; cat /tmp/f; sleep 3600"]
+"#
+        )
+    };
+    let build = || {
+        Simulation::builder()
+            .home(home.path())
+            .seed(7)
+            .build()
+            .unwrap()
+    };
+    let mut first = build();
+    first.apply_yaml(&pod("first")).unwrap();
+    first.advance(Duration::from_secs(1));
+    let mut second = build();
+    second.apply_yaml(&pod("second")).unwrap();
+    assert_eq!(
+        first.pod("p").unwrap().metadata.uid,
+        second.pod("p").unwrap().metadata.uid
+    );
+    second.advance(Duration::from_secs(10));
+    first.advance(Duration::from_secs(10));
+    assert_eq!(first.logs("p", None, false).unwrap(), "first\n");
+    assert_eq!(second.logs("p", None, false).unwrap(), "second\n");
+}

@@ -123,9 +123,19 @@ struct Incoming {
 }
 
 /// The in-process network of a simulated node.
-#[derive(Default)]
 pub struct SimulatedNetwork {
     state: Mutex<SimulatedState>,
+    /// When the real-time holds last advanced simulated time (see [`real_time_hold`]).
+    paced: Arc<Mutex<std::time::Instant>>,
+}
+
+impl Default for SimulatedNetwork {
+    fn default() -> Self {
+        SimulatedNetwork {
+            state: Mutex::default(),
+            paced: Arc::new(Mutex::new(std::time::Instant::now())),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -162,7 +172,7 @@ impl SimulatedNetwork {
     async fn connect(&self, addr: SocketAddr) -> io::Result<Connection> {
         match self.connect_registered(addr) {
             Some(result) => result,
-            None => connect_real(addr).await,
+            None => connect_real(addr, self.paced.clone()).await,
         }
     }
 
@@ -197,7 +207,7 @@ impl Connector for SimulatedNetwork {
     fn connect(&self, addr: SocketAddr) -> ConnectFuture {
         match self.connect_registered(addr) {
             Some(result) => Box::pin(std::future::ready(result)),
-            None => Box::pin(connect_real(addr)),
+            None => Box::pin(connect_real(addr, self.paced.clone())),
         }
     }
 }
@@ -208,8 +218,11 @@ const ECONNREFUSED: i32 = 111;
 /// A real TCP connection (to a program's own socket), during which simulated time flows at
 /// real speed: tokio's paused clock would otherwise jump to the next timer (a probe's
 /// timeout, say) whenever the runtime waits for the socket.
-async fn connect_real(addr: SocketAddr) -> io::Result<Connection> {
-    let hold = real_time_hold();
+async fn connect_real(
+    addr: SocketAddr,
+    paced: Arc<Mutex<std::time::Instant>>,
+) -> io::Result<Connection> {
+    let hold = real_time_hold(paced);
     let connection = wasmpod_probe::connect_tcp(addr).await?;
     Ok(connection.holding(hold))
 }
@@ -217,14 +230,27 @@ async fn connect_real(addr: SocketAddr) -> io::Result<Connection> {
 /// How finely simulated time follows real time during a [`real_time_hold`].
 const PACE: Duration = Duration::from_millis(1);
 
+/// A hold shorter than this (a refused or quickly answered connection) moves no simulated
+/// time at all, which keeps such exchanges deterministic.
+const HOLD_GRACE: Duration = Duration::from_millis(5);
+
 /// Until dropped (or [`REAL_IO_HOLD`] of real time has passed), simulated time stops
-/// jumping ahead and instead advances with real time. A running blocking task keeps a
-/// paused clock from auto-advancing; its ticks move the clock by hand.
-fn real_time_hold() -> TimeHold {
+/// jumping ahead: a running blocking task keeps tokio's paused clock from auto-advancing.
+/// A hold that lasts past [`HOLD_GRACE`] lets simulated time follow real time, so a guest
+/// that polls on a timer still makes progress. All holds of a network share `paced`, the
+/// moment time was last advanced, so several open connections still advance it only once.
+fn real_time_hold(paced: Arc<Mutex<std::time::Instant>>) -> TimeHold {
     let (release, released) = std::sync::mpsc::channel::<()>();
     let (tick, mut ticks) = mpsc::unbounded_channel::<()>();
     tokio::task::spawn_blocking(move || {
         let held = std::time::Instant::now();
+        // Released (the sender dropped) within the grace: no ticks at all.
+        if !matches!(
+            released.recv_timeout(HOLD_GRACE),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout)
+        ) {
+            return;
+        }
         while held.elapsed() < REAL_IO_HOLD {
             match released.recv_timeout(PACE) {
                 Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
@@ -238,7 +264,17 @@ fn real_time_hold() -> TimeHold {
     });
     tokio::spawn(async move {
         while ticks.recv().await.is_some() {
-            tokio::time::advance(PACE).await;
+            let due = {
+                let mut last = paced.lock().unwrap_or_else(|p| p.into_inner());
+                let now = std::time::Instant::now();
+                // Ticks that queued up while nothing drove the runtime are not replayed.
+                let due = now.saturating_duration_since(*last).min(PACE * 2);
+                *last = now;
+                due
+            };
+            if !due.is_zero() {
+                tokio::time::advance(due).await;
+            }
         }
     });
     TimeHold { _release: release }

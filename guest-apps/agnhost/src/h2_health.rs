@@ -121,11 +121,14 @@ fn requested_service(body: &[u8]) -> String {
         at += used;
         match tag {
             0x0a => {
-                let end = (at + length as usize).min(message.len());
+                let length = usize::try_from(length).unwrap_or(usize::MAX);
+                let end = at.saturating_add(length).min(message.len());
                 return String::from_utf8_lossy(&message[at..end]).into_owned();
             }
             // Another length-delimited field: skip it; a varint field: its value is read.
-            t if t & 0x7 == 2 => at += length as usize,
+            t if t & 0x7 == 2 => {
+                at = at.saturating_add(usize::try_from(length).unwrap_or(usize::MAX))
+            }
             _ => {}
         }
     }

@@ -77,6 +77,9 @@ impl WasiHttpView for Ctx {
 pub(crate) struct MemoryLimiter {
     pub(crate) limit: Option<usize>,
     pub(crate) usage: Arc<MemoryUsage>,
+    /// Bytes of the growth last allowed: wasmtime may still fail it (the memory's own
+    /// maximum, the allocation), and then it is given back.
+    pub(crate) pending: u64,
 }
 
 /// What counts against a container's memory limit: its linear memories, and memory the host
@@ -117,6 +120,7 @@ impl ResourceLimiter for MemoryLimiter {
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
+        self.pending = 0;
         let grown = desired.saturating_sub(current) as u64;
         let wanted = self.usage.total().saturating_add(grown);
         match self.limit {
@@ -126,9 +130,16 @@ impl ResourceLimiter for MemoryLimiter {
             })),
             _ => {
                 self.usage.linear.fetch_add(grown, Ordering::Relaxed);
+                self.pending = grown;
                 Ok(true)
             }
         }
+    }
+
+    fn memory_grow_failed(&mut self, _error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.usage.linear.fetch_sub(self.pending, Ordering::Relaxed);
+        self.pending = 0;
+        Ok(())
     }
 
     fn table_growing(

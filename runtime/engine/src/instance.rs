@@ -315,6 +315,7 @@ fn new_store(
                 .memory_limit
                 .map(|bytes| usize::try_from(bytes).unwrap_or(usize::MAX)),
             usage: memory,
+            pending: 0,
         },
         kill: kill_flag,
         hooks: NoOutgoingHttp,
@@ -332,13 +333,12 @@ fn new_store(
             return Err(wasmtime::Error::new(Killed));
         }
         // On simulated time, a guest busy for a whole tick pays for it in simulated time.
-        if ctx
-            .meter
-            .as_ref()
-            .is_some_and(|meter| meter.running_for() >= EPOCH_TICK)
-        {
-            let cost = tokio::time::sleep(SIMULATED_COST_PER_BUSY_TICK);
-            return Ok(UpdateDeadline::YieldCustom(1, Box::pin(cost)));
+        if let Some(meter) = &ctx.meter {
+            if meter.running_for() >= EPOCH_TICK {
+                let cost = tokio::time::sleep(SIMULATED_COST_PER_BUSY_TICK);
+                return Ok(UpdateDeadline::YieldCustom(1, Box::pin(cost)));
+            }
+            meter.continue_run();
         }
         // Every tick a busy guest yields, so it cannot hold a thread other pods need.
         Ok(

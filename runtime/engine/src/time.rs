@@ -75,12 +75,16 @@ impl HostMonotonicClock for SimulatedMonotonicClock {
     }
 }
 
-/// When the instance's task was last polled (real time, nanoseconds since `origin`): the
-/// start of the guest's current uninterrupted run.
+/// When the guest's current uninterrupted run began (real time, nanoseconds since
+/// `origin`): the instance's task being polled after a wait starts a run; the plain yields a
+/// busy guest makes at epoch ticks do not end it, or a spinner would never add up a tick.
 #[derive(Clone)]
 pub(crate) struct RunMeter {
     origin: std::time::Instant,
     polled_at: Arc<AtomicU64>,
+    /// Set by the epoch callback when it yields without charging: the next poll continues
+    /// the run.
+    continues: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl RunMeter {
@@ -88,10 +92,19 @@ impl RunMeter {
         RunMeter {
             origin: std::time::Instant::now(),
             polled_at: Arc::new(AtomicU64::new(0)),
+            continues: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         }
     }
 
+    /// The guest yields to the scheduler but keeps running (an uncharged epoch yield).
+    pub(crate) fn continue_run(&self) {
+        self.continues.store(true, Ordering::Relaxed);
+    }
+
     fn mark_polled(&self) {
+        if self.continues.swap(false, Ordering::Relaxed) {
+            return;
+        }
         let now = self.origin.elapsed().as_nanos() as u64;
         self.polled_at.store(now, Ordering::Relaxed);
     }

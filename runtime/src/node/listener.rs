@@ -83,8 +83,12 @@ async fn accept_loop(
     closed: watch::Receiver<bool>,
 ) {
     loop {
-        let Ok((stream, peer)) = listener.accept().await else {
-            continue;
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            // The simulated network is gone with its node.
+            Err(error) if error.kind() == std::io::ErrorKind::NotConnected => return,
+            // A transient failure (out of descriptors, an aborted handshake).
+            Err(_) => continue,
         };
         let local = stream.local_addr();
         let instance = instance.clone();

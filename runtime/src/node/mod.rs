@@ -144,7 +144,7 @@ pub(crate) struct NodeShared {
     pub(crate) simulated_time: Option<SimulatedTime>,
     pub(crate) ids: crate::ids::IdSource,
     pub(crate) without_crash_backoff: bool,
-    home: PathBuf,
+    pods_dir: PathBuf,
     loaded: Mutex<HashMap<String, Image>>,
     logs: Mutex<HashMap<(String, String, String), Arc<ContainerLogs>>>,
     workers: Mutex<HashMap<(String, String), mpsc::UnboundedSender<PodMessage>>>,
@@ -182,9 +182,11 @@ impl NodeShared {
         Ok(image)
     }
 
-    /// Where pods keep their volumes and container roots.
+    /// Where this node's pods keep their volumes and container roots: a directory of its own,
+    /// since pod UIDs repeat between nodes started with the same seed and several nodes may
+    /// share a WASMPOD_HOME (parallel simulations, say).
     pub(crate) fn pods_dir(&self) -> PathBuf {
-        self.home.join("pods")
+        self.pods_dir.clone()
     }
 
     /// The worker is done: the pod leaves the store and its logs go with it.
@@ -192,6 +194,13 @@ impl NodeShared {
         self.store.delete_pod(&pod.namespace, &pod.name);
         lock(&self.workers).remove(&(pod.namespace.clone(), pod.name.clone()));
         lock(&self.logs).retain(|(ns, name, _), _| !(ns == &pod.namespace && name == &pod.name));
+    }
+}
+
+impl Drop for NodeShared {
+    fn drop(&mut self) {
+        // Each pod removes its own directory; this removes what a crash left behind.
+        let _ = std::fs::remove_dir_all(&self.pods_dir);
     }
 }
 
@@ -240,7 +249,11 @@ impl Node {
                     None => crate::ids::IdSource::random(),
                 },
                 without_crash_backoff: config.benchmark_without_crash_backoff,
-                home: config.home,
+                pods_dir: config.home.join("pods").join(format!(
+                    "node-{}-{}",
+                    std::process::id(),
+                    uuid::Uuid::new_v4().simple()
+                )),
                 loaded: Mutex::new(HashMap::new()),
                 logs: Mutex::new(HashMap::new()),
                 workers: Mutex::new(HashMap::new()),

@@ -229,7 +229,15 @@ fn charge_memory_volumes(
                 _ = instance.wait() => return,
                 _ = clock.sleep(MEMORY_VOLUME_CHECK) => {}
             }
-            let held: u64 = dirs.iter().map(|dir| super::volumes::dir_bytes(dir)).sum();
+            let walk = dirs.clone();
+            let measured = tokio::task::spawn_blocking(move || {
+                walk.iter()
+                    .map(|dir| super::volumes::dir_bytes(dir))
+                    .sum::<u64>()
+            });
+            let Ok(held) = measured.await else {
+                return;
+            };
             instance.charge_outside_memory(held);
             if instance.memory_usage().total() > limit {
                 instance.kill_out_of_memory();

@@ -73,6 +73,7 @@ impl PodFiles {
             .filter(|mount| self.memory_backed.contains(&mount.name))
             .filter_map(|mount| self.volumes.get(&mount.name).map(|(dir, _)| dir.clone()))
             .collect();
+        dirs.sort();
         dirs.dedup();
         dirs
     }
@@ -324,8 +325,10 @@ fn write_projection(
     Ok(())
 }
 
-/// Bytes of the regular files under `dir` (what tmpfs would hold for them).
+/// Bytes the regular files under `dir` occupy (allocated blocks, as tmpfs would hold them:
+/// a sparse file costs only what was written).
 pub(crate) fn dir_bytes(dir: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
     let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
     };
@@ -333,7 +336,7 @@ pub(crate) fn dir_bytes(dir: &Path) -> u64 {
         .flatten()
         .map(|entry| match entry.file_type() {
             Ok(kind) if kind.is_dir() => dir_bytes(&entry.path()),
-            Ok(kind) if kind.is_file() => entry.metadata().map(|m| m.len()).unwrap_or(0),
+            Ok(kind) if kind.is_file() => entry.metadata().map(|m| m.blocks() * 512).unwrap_or(0),
             _ => 0,
         })
         .sum()
