@@ -12,6 +12,10 @@
 //!   between trip and exit).
 //! * P2 pod start: `wasmpod run` process start → first 200 from the pod, compile cache cold
 //!   and warm; and the compile time of every bundled guest.
+//! * P3 throughput of one pod, if `wrk` and `node` are installed (`apt-get install wrk`):
+//!   `wrk --latency` with 1 and 16 connections against the tutorial's app.js run natively
+//!   with node, and against the same app as a wasmpod pod (`wasmpod run`), in the same run.
+//!   (`wasmtime serve` is not measured yet.)
 //! * P4 density: N pods of the fail-after-3 guest (`WASMPOD_BENCH_DENSITY`, default
 //!   `100,1000`), each with an httpGet liveness probe every 10 s: time until all run, host
 //!   RSS per pod, and the CPU the node uses over 20 s of steady probing.
@@ -35,6 +39,7 @@ fn main() {
         .unwrap_or(20);
     restart_latency(restarts, &mut rows);
     pod_start(&mut rows);
+    throughput(&mut rows);
     compile_times(&mut rows);
     let sizes = std::env::var("WASMPOD_BENCH_DENSITY").unwrap_or_else(|_| "100,1000".into());
     for pods in sizes.split(',').filter_map(|n| n.trim().parse().ok()) {
@@ -52,7 +57,7 @@ fn main() {
             row.name,
             human(row.median()),
             human(row.p99()),
-            row.samples.len()
+            row.count()
         );
     }
     let facts = FACTS.with(|facts| facts.take());
@@ -75,6 +80,8 @@ fn main() {
 struct Row {
     name: String,
     samples: Vec<Duration>,
+    /// Percentiles a tool reported itself (wrk): median, p99 and how many requests.
+    reported: Option<(Duration, Duration, usize)>,
 }
 
 impl Row {
@@ -83,10 +90,26 @@ impl Row {
         Row {
             name: name.to_string(),
             samples,
+            reported: None,
         }
     }
 
+    fn reported(name: &str, median: Duration, p99: Duration, n: usize) -> Row {
+        Row {
+            name: name.to_string(),
+            samples: Vec::new(),
+            reported: Some((median, p99, n)),
+        }
+    }
+
+    fn count(&self) -> usize {
+        self.reported.map_or(self.samples.len(), |(_, _, n)| n)
+    }
+
     fn median(&self) -> Duration {
+        if let Some((median, _, _)) = self.reported {
+            return median;
+        }
         self.samples
             .get(self.samples.len() / 2)
             .copied()
@@ -95,6 +118,9 @@ impl Row {
 
     /// The 99th percentile (the maximum for fewer than 100 samples).
     fn p99(&self) -> Duration {
+        if let Some((_, p99, _)) = self.reported {
+            return p99;
+        }
         let at = (self.samples.len() * 99).div_ceil(100).saturating_sub(1);
         self.samples.get(at).copied().unwrap_or_default()
     }
@@ -104,7 +130,7 @@ impl Row {
             "name": self.name,
             "median_us": self.median().as_micros() as u64,
             "p99_us": self.p99().as_micros() as u64,
-            "n": self.samples.len(),
+            "n": self.count(),
         })
     }
 }
@@ -353,6 +379,129 @@ fn blocking_get(address: &str, path: &str) -> Option<String> {
 fn stop(child: &mut Child) {
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// The tutorial's app.js, as published.
+const APP_JS: &str = r#"const http = require('http');const os = require('os');console.log("server starting...");var requestCount = 0;var handler = function(request, response) { console.log("Received request from " + request.connection.remoteAddress); requestCount++; if (requestCount > 3) { response.writeHead(500); response.end("I'm not well. Please restart me!"); return; } response.writeHead(200); response.end("You've hit " + os.hostname() + "\n");};var www = http.createServer(handler);www.listen(8080);"#;
+
+/// P3. See the module documentation. The two servers run one after the other (both want
+/// port 8080), each for both connection counts.
+fn throughput(rows: &mut Vec<Row>) {
+    let installed = |tool: &str| {
+        Command::new(tool)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok()
+    };
+    if !installed("wrk") || !installed("node") {
+        println!("P3 skipped: needs wrk (apt-get install wrk) and node");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = dir.path().join("app.js");
+    std::fs::write(&app, APP_JS).expect("app.js");
+    let mut node = Command::new("node")
+        .arg(&app)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start node");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect("127.0.0.1:8080").is_err() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    wrk_rows("node app.js", "127.0.0.1:8080", rows);
+    stop(&mut node);
+
+    let home = tempfile::tempdir().expect("temp dir");
+    let manifest = repo_file("examples/health1.yaml");
+    let mut run = Command::new(env!("CARGO_BIN_EXE_wasmpod"))
+        .env("WASMPOD_HOME", home.path())
+        .env_remove("WASMPOD_SERVER")
+        .args(["run", manifest.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start wasmpod");
+    if first_200_from_run(home.path()).is_some() {
+        let ip = pod_ip_from_run(home.path()).expect("the pod's IP");
+        wrk_rows("wasmpod pod", &format!("{ip}:8080"), rows);
+    }
+    stop(&mut run);
+}
+
+fn pod_ip_from_run(home: &Path) -> Option<String> {
+    let api = std::fs::read_to_string(home.join("run/api-server")).ok()?;
+    let api = api.trim().trim_start_matches("http://").to_string();
+    let body = blocking_get(&api, "/api/v1/namespaces/default/pods/health1")?;
+    let pod: Value = serde_json::from_str(&body).ok()?;
+    pod["status"]["podIP"].as_str().map(String::from)
+}
+
+/// `wrk --latency` for 5 s with 1 and with 16 connections: p50/p99 rows, req/s as facts.
+fn wrk_rows(server: &str, address: &str, rows: &mut Vec<Row>) {
+    for connections in [1, 16] {
+        let threads = connections.min(2);
+        let output = Command::new("wrk")
+            .args([
+                &format!("-t{threads}"),
+                &format!("-c{connections}"),
+                "-d5s",
+                "--latency",
+                &format!("http://{address}/"),
+            ])
+            .output()
+            .expect("run wrk");
+        let text = String::from_utf8_lossy(&output.stdout);
+        let percentile = |p: &str| {
+            text.lines()
+                .map(str::trim)
+                .find(|l| l.starts_with(p))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(wrk_duration)
+                .unwrap_or_default()
+        };
+        let requests_per_second: f64 = text
+            .lines()
+            .find(|l| l.starts_with("Requests/sec:"))
+            .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+            .unwrap_or(0.0);
+        let requests: usize = text
+            .lines()
+            .find(|l| l.contains("requests in"))
+            .and_then(|l| l.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0);
+        let name = format!("P3 {server}, {connections} conn.");
+        rows.push(Row::reported(
+            &format!("{name}: latency"),
+            percentile("50%"),
+            percentile("99%"),
+            requests,
+        ));
+        FACTS.with(|facts| {
+            facts.borrow_mut().push((
+                name.clone(),
+                format!("{requests_per_second:.0} req/s"),
+                json!({"server": server, "connections": connections, "requests_per_second": requests_per_second}),
+            ))
+        });
+    }
+}
+
+/// wrk's `97.00us`, `1.23ms`, `2.00s`.
+fn wrk_duration(text: &str) -> Option<Duration> {
+    let split = text.find(|c: char| c.is_ascii_alphabetic())?;
+    let value: f64 = text[..split].parse().ok()?;
+    let seconds = match &text[split..] {
+        "us" => value / 1e6,
+        "ms" => value / 1e3,
+        "s" => value,
+        "m" => value * 60.0,
+        _ => return None,
+    };
+    Some(Duration::from_secs_f64(seconds))
 }
 
 /// P2: compiling each bundled guest from scratch.
