@@ -313,14 +313,7 @@ fn pod_start(rows: &mut Vec<Row>) {
             }
             let _ = std::fs::remove_file(home.path().join("run/api-server"));
             let started = Instant::now();
-            let mut child = Command::new(env!("CARGO_BIN_EXE_wasmpod"))
-                .env("WASMPOD_HOME", home.path())
-                .env_remove("WASMPOD_SERVER")
-                .args(["run", manifest.to_str().unwrap()])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("start wasmpod");
+            let mut child = start_run(home.path(), &manifest);
             let answered = first_200_from_run(home.path());
             stop(&mut child);
             // With a warm cache, the first run only fills it.
@@ -332,20 +325,25 @@ fn pod_start(rows: &mut Vec<Row>) {
     }
 }
 
+/// `wasmpod run MANIFEST` on `home`, in the background.
+fn start_run(home: &Path, manifest: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_wasmpod"))
+        .env("WASMPOD_HOME", home)
+        .env_remove("WASMPOD_SERVER")
+        .args(["run", manifest.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start wasmpod")
+}
+
+/// When health1 of the run on `home` first answered 200 on port 8080.
 fn first_200_from_run(home: &Path) -> Option<Instant> {
     let deadline = Instant::now() + Duration::from_secs(60);
-    let discovery = home.join("run/api-server");
     let mut pod_ip: Option<String> = None;
     while Instant::now() < deadline {
-        let Ok(api) = std::fs::read_to_string(&discovery) else {
-            std::thread::yield_now();
-            continue;
-        };
-        let api = api.trim().trim_start_matches("http://").to_string();
         if pod_ip.is_none() {
-            pod_ip = blocking_get(&api, "/api/v1/namespaces/default/pods/health1")
-                .and_then(|body| serde_json::from_str::<Value>(&body).ok())
-                .and_then(|pod| pod["status"]["podIP"].as_str().map(String::from));
+            pod_ip = pod_ip_from_run(home);
         }
         if let Some(ip) = &pod_ip {
             if blocking_get(&format!("{ip}:8080"), "/").is_some() {
@@ -417,14 +415,7 @@ fn throughput(rows: &mut Vec<Row>) {
 
     let home = tempfile::tempdir().expect("temp dir");
     let manifest = repo_file("examples/health1.yaml");
-    let mut run = Command::new(env!("CARGO_BIN_EXE_wasmpod"))
-        .env("WASMPOD_HOME", home.path())
-        .env_remove("WASMPOD_SERVER")
-        .args(["run", manifest.to_str().unwrap()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start wasmpod");
+    let mut run = start_run(home.path(), &manifest);
     if first_200_from_run(home.path()).is_some() {
         let ip = pod_ip_from_run(home.path()).expect("the pod's IP");
         wrk_rows("wasmpod pod", &format!("{ip}:8080"), rows);

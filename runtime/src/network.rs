@@ -104,7 +104,7 @@ impl PortListener {
             PortListener::Tcp(listener) => {
                 let (stream, peer) = listener.accept().await?;
                 let _ = stream.set_nodelay(true);
-                Ok((Connection::tcp(stream)?, peer))
+                Ok((Connection::accepted(stream, peer)?, peer))
             }
             PortListener::Simulated(listener) => {
                 let incoming =

@@ -40,6 +40,16 @@ impl Connection {
         })
     }
 
+    /// A connection a listener accepted from `peer` (which `accept` already told).
+    pub fn accepted(stream: TcpStream, peer: SocketAddr) -> io::Result<Self> {
+        Ok(Connection {
+            local: stream.local_addr()?,
+            peer,
+            io: StreamIo::Tcp(stream),
+            _hold: None,
+        })
+    }
+
     /// One end of an in-process connection from `local` to `peer`.
     pub fn memory(stream: DuplexStream, local: SocketAddr, peer: SocketAddr) -> Self {
         Connection {

@@ -116,16 +116,13 @@ impl PodWorker {
         self.sync().await;
         self.publish_status();
         while let Some(message) = self.rx.recv().await {
-            // An exec (probe or hook) runs beside the sync loop, as in the kubelet: it is no
-            // reason to sync, and syncing would re-trigger a failing exec readiness probe.
-            let message = match message {
-                PodMessage::Exec(request) => {
-                    self.exec(request);
-                    continue;
-                }
-                other => other,
-            };
+            // An exec (probe or hook) runs beside the sync loop, as in the kubelet: a sync
+            // would poke readiness and re-run a failing exec readiness probe at once.
+            let syncs = !matches!(message, PodMessage::Exec(_));
             self.handle(message);
+            if !syncs {
+                continue;
+            }
             self.sync().await;
             self.publish_status();
             if self.deleting && self.containers.iter().all(|c| c.running.is_none()) {
