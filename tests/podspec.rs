@@ -741,3 +741,64 @@ spec:
         "the disk-backed writer keeps running"
     );
 }
+
+/// A guest that does not import `wasi:filesystem/preopens` cannot see a file, so its instances
+/// get no root directory (nothing to create per restart, no descriptor held per container);
+/// one that does gets its private root.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_guests_that_can_see_files_get_a_root_directory() {
+    let t = node();
+    let node = &t.node;
+    apply(
+        node,
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: no-files}
+spec:
+  containers:
+  - {name: app, image: health_image:latest, imagePullPolicy: IfNotPresent}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: files}
+spec:
+  containers:
+  - {name: app, image: busybox, imagePullPolicy: IfNotPresent, command: [sleep, "3600"]}
+"#,
+    );
+    for pod in ["no-files", "files"] {
+        wait_for_status(node, pod, Duration::from_secs(20), "running", |s| {
+            s.state.as_ref().is_some_and(|s| s.running.is_some())
+        })
+        .await;
+    }
+    let root_of = |pod: &str| {
+        let uid = node
+            .store()
+            .pod("default", pod)
+            .unwrap()
+            .metadata
+            .uid
+            .unwrap();
+        find_dir(&t.home().join("pods"), &format!("{uid}/containers/app"))
+    };
+    assert!(root_of("files").is_some(), "busybox has a private root");
+    assert_eq!(root_of("no-files"), None);
+    node.delete_all(Some(0)).await;
+}
+
+fn find_dir(dir: &std::path::Path, suffix: &str) -> Option<std::path::PathBuf> {
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if path.ends_with(suffix) {
+                return Some(path);
+            }
+            if let Some(found) = find_dir(&path, suffix) {
+                return Some(found);
+            }
+        }
+    }
+    None
+}

@@ -12,6 +12,12 @@ pub struct TestNode {
     _home: super::Home,
 }
 
+impl TestNode {
+    pub fn home(&self) -> &std::path::Path {
+        self._home.path()
+    }
+}
+
 pub fn node() -> TestNode {
     let home = super::Home::new();
     let config = NodeConfig::new(home.path().to_path_buf());

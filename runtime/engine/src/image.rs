@@ -22,6 +22,7 @@ pub(crate) struct ImageInner {
     pub(crate) startup: Option<ComponentExportIndex>,
     pub(crate) shutdown: Option<ComponentExportIndex>,
     pub(crate) exec: Option<ComponentExportIndex>,
+    pub(crate) uses_filesystem: bool,
 }
 
 /// What the container runs.
@@ -43,6 +44,7 @@ const STARTUP_INTERFACE: &str = "wasmpod:container/startup@0.1";
 const SHUTDOWN_INTERFACE: &str = "wasmpod:container/shutdown@0.1";
 const EXEC_INTERFACE: &str = "wasmpod:container/exec@0.1";
 const HTTP_HANDLER_INTERFACE: &str = "wasi:http/incoming-handler@0.2";
+const PREOPENS_INTERFACE: &str = "wasi:filesystem/preopens@0.2";
 
 impl Image {
     pub(crate) fn link(
@@ -66,6 +68,10 @@ impl Image {
                 },
             });
         }
+        let uses_filesystem = component
+            .component_type()
+            .imports(engine)
+            .any(|(name, _)| name.starts_with(PREOPENS_INTERFACE));
         let pre = linker
             .instantiate_pre(&component)
             .map_err(|e| LoadError::Link(format!("{e:#}")))?;
@@ -91,8 +97,16 @@ impl Image {
                 startup,
                 shutdown,
                 exec,
+                uses_filesystem,
             }),
         })
+    }
+
+    /// Whether the guest imports `wasi:filesystem/preopens`: one that does not can never see
+    /// a file, so its instances need no root directory (no directory to create on every
+    /// restart, no descriptor held per container).
+    pub fn uses_filesystem(&self) -> bool {
+        self.inner.uses_filesystem
     }
 
     pub fn kind(&self) -> ImageKind {

@@ -28,7 +28,8 @@ pub fn event_cells(event: &Event, now: Timestamp) -> Vec<String> {
         or_empty(&event.type_).to_string(),
         or_empty(&event.reason).to_string(),
         event_target(event),
-        or_empty(&event.message).to_string(),
+        // printEvent trims the message (strings.TrimSpace).
+        or_empty(&event.message).trim().to_string(),
     ]
 }
 
@@ -137,6 +138,19 @@ mod tests {
         assert_eq!(cells[3], "node");
         let nothing = event(json!({"metadata": {"name": "e4"}, "involvedObject": {}}));
         assert_eq!(event_cells(&nothing, now())[0], "<unknown>");
+    }
+
+    #[test]
+    fn the_message_is_trimmed_like_print_event() {
+        let e = event(json!({
+            "metadata": {"name": "e"},
+            "involvedObject": {"kind": "Pod", "name": "health1"},
+            "message": "  Liveness probe failed: HTTP probe failed with statuscode: 500\n",
+        }));
+        assert_eq!(
+            event_cells(&e, now())[4],
+            "Liveness probe failed: HTTP probe failed with statuscode: 500"
+        );
     }
 
     #[test]

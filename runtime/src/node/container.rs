@@ -25,8 +25,9 @@ pub struct Running {
     pub stopping: bool,
     /// Overrides the instance's own exit status (the start failed on our side).
     pub start_error: Option<String>,
-    /// This instance's private root (exec'd programs share it).
-    pub root: std::path::PathBuf,
+    /// This instance's private root (exec'd programs share it); None for a guest that cannot
+    /// see files (no `wasi:filesystem/preopens` import).
+    pub root: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone)]

@@ -254,7 +254,8 @@ impl PodWorker {
                     None => (
                         status.code,
                         status.reason.as_str().to_string(),
-                        termination_message(c, &running.root, status.code).or(status.message),
+                        termination_message(c, running.root.as_deref(), status.code)
+                            .or(status.message),
                     ),
                 };
                 c.record_termination(Terminated {
@@ -518,7 +519,7 @@ impl PodWorker {
 /// last 80 lines of its log (at most 2048 bytes).
 fn termination_message(
     container: &ContainerState,
-    root: &std::path::Path,
+    root: Option<&std::path::Path>,
     exit_code: i32,
 ) -> Option<String> {
     const MAX_MESSAGE: usize = 4096;
@@ -529,9 +530,8 @@ fn termination_message(
         .termination_message_path
         .as_deref()
         .unwrap_or("/dev/termination-log");
-    let file = root.join(path.trim_start_matches('/'));
-    let from_file = std::fs::read(&file)
-        .ok()
+    let from_file = root
+        .and_then(|root| std::fs::read(root.join(path.trim_start_matches('/'))).ok())
         .filter(|bytes| !bytes.is_empty())
         .map(|mut bytes| {
             bytes.truncate(MAX_MESSAGE);

@@ -21,11 +21,12 @@ use crate::events::EventType;
 impl PodWorker {
     /// How container `index` is run: HOSTNAME plus env/envFrom, argv (the container's own,
     /// unless `argv` is given, as for an exec), limits, the pod network, and its mounts with
-    /// `root` at `/`. `Err` is a CreateContainerConfigError message.
+    /// `root` at `/` (no mounts at all without a root). `Err` is a CreateContainerConfigError
+    /// message.
     pub(super) fn instance_config(
         &self,
         index: usize,
-        root: PathBuf,
+        root: Option<PathBuf>,
         argv: Option<Vec<String>>,
         logs: Arc<dyn LogSink>,
     ) -> Result<InstanceConfig, String> {
@@ -53,7 +54,10 @@ impl PodWorker {
             memory_limit: memory_limit(spec),
             cpu_limit_millicores: cpu_limit(spec),
             pod_ip: Some(self.ip.address),
-            mounts: self.files.mounts(spec, root)?,
+            mounts: match root {
+                Some(root) => self.files.mounts(spec, root)?,
+                None => Vec::new(),
+            },
             logs,
             simulated_time: self.node.simulated_time,
         })
@@ -100,7 +104,12 @@ impl PodWorker {
         };
 
         let name = self.containers[index].name().to_string();
-        let prepared = self.files.fresh_root(&name).and_then(|root| {
+        let root = if image.loaded.uses_filesystem() {
+            self.files.fresh_root(&name).map(Some)
+        } else {
+            Ok(None)
+        };
+        let prepared = root.and_then(|root| {
             let logs = self.containers[index].logs.sink();
             Ok((self.instance_config(index, root.clone(), None, logs)?, root))
         });

@@ -1,0 +1,78 @@
+//! wasmpod's benchmark report: prints a table of medians and p99s and writes it as JSON and as
+//! an SVG chart (`target/bench-report.{json,svg}`). Figures only; nothing here asserts a speed.
+//!
+//! `cargo bench -p wasmpod --bench report` (release build; add `--profile dev` to reuse the
+//! test build). Environment:
+//! * `WASMPOD_BENCH_ONLY=p1,p3,…` runs some sections only (p1 p2 p3 p4 p5 instructions);
+//! * `WASMPOD_BENCH_RESTARTS=N` restarts measured by P1 (default 50);
+//! * `WASMPOD_BENCH_DENSITY=100,1000,10000` pod counts for P4 (that default);
+//! * `WASMPOD_BENCH_WASMTIME=PATH|skip` the `wasmtime` binary for P3 (default: built once into
+//!   `target/bench-tools`).
+//!
+//! Each section's module says what it measures and how.
+
+mod callgrind;
+mod chart;
+mod density;
+mod http;
+mod report;
+mod restart;
+mod simulated;
+mod start;
+mod throughput;
+mod tools;
+
+use std::path::{Path, PathBuf};
+
+use report::Report;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == callgrind::CHILD_FLAG) {
+        let requests = args.get(at + 1).and_then(|n| n.parse().ok()).unwrap_or(1);
+        let home = std::env::var_os("WASMPOD_HOME").expect("WASMPOD_HOME for the child");
+        callgrind::child(Path::new(&home), requests);
+        return;
+    }
+    let only = std::env::var("WASMPOD_BENCH_ONLY").ok();
+    let wanted = |section: &str| {
+        only.as_deref()
+            .is_none_or(|only| only.split(',').any(|s| s.trim() == section))
+    };
+    let numbers = |name: &str, default: &str| -> Vec<usize> {
+        std::env::var(name)
+            .unwrap_or_else(|_| default.into())
+            .split(',')
+            .filter_map(|n| n.trim().parse().ok())
+            .collect()
+    };
+
+    let mut report = Report::default();
+    if wanted("p1") {
+        let restarts = numbers("WASMPOD_BENCH_RESTARTS", "50");
+        restart::measure(restarts.first().copied().unwrap_or(50), &mut report);
+    }
+    if wanted("p2") {
+        start::measure(&mut report);
+    }
+    if wanted("p3") {
+        throughput::measure(&mut report);
+    }
+    if wanted("p4") {
+        for pods in numbers("WASMPOD_BENCH_DENSITY", "100,1000,10000") {
+            density::measure(pods, &mut report);
+        }
+    }
+    if wanted("p5") {
+        simulated::measure(&mut report);
+    }
+    if wanted("instructions") {
+        callgrind::measure(&mut report);
+    }
+    report.print();
+    report.write(&tools::target_dir());
+}
+
+pub fn repo_file(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+}
