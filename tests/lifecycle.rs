@@ -445,3 +445,51 @@ fn compiled_code_is_cached_by_digest_and_engine() {
     );
     assert_eq!(std::fs::read_dir(&cache_dir).unwrap().count(), 1);
 }
+
+/// A node process that starts again finds the pods the cluster bound to it (`Node::adopt`):
+/// they keep their identity, and a container that ran before was lost with the old process,
+/// so it starts again with its restart count continued and `lastState` terminated as
+/// containerd reports a container lost with its host (exit 255, `Unknown`). No second
+/// `Scheduled` event: the pod was scheduled long ago.
+#[tokio::test(start_paused = true)]
+async fn adopted_pods_continue_their_restart_count() {
+    let t = sim_node();
+    let node = &t.node;
+    let mut previous: Pod = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "survivor", "namespace": "default", "uid": "0b5e7c1e-1d2f-4a3b-9c8d-7e6f5a4b3c2d",
+                     "creationTimestamp": "2026-11-25T08:00:00Z"},
+        "spec": {"containers": [{"name": "app", "image": "health_image:latest",
+                                 "imagePullPolicy": "IfNotPresent", "ports": [{"containerPort": 8080}]}]},
+        "status": {"phase": "Running",
+                   "conditions": [{"type": "PodScheduled", "status": "True"}],
+                   "containerStatuses": [{
+            "name": "app", "image": "health_image:latest", "imageID": "", "ready": true,
+            "restartCount": 2, "containerID": "wasmpod://old",
+            "state": {"running": {"startedAt": "2026-11-25T08:10:00Z"}}}]}
+    }))
+    .unwrap();
+    wasmpod::manifest::apply_defaults(&mut previous);
+    node.adopt(vec![previous]).unwrap();
+    let status = wait_for_status(
+        node,
+        "survivor",
+        Duration::from_secs(10),
+        "running again",
+        |s| s.state.as_ref().is_some_and(|st| st.running.is_some()),
+    )
+    .await;
+    assert_eq!(status.restart_count, 3);
+    let lost = status.last_state.unwrap().terminated.unwrap();
+    assert_eq!(
+        (lost.exit_code, lost.reason.as_deref()),
+        (255, Some("Unknown"))
+    );
+    assert_eq!(lost.container_id.as_deref(), Some("wasmpod://old"));
+    let pod = node.store().pod("default", "survivor").unwrap();
+    assert_eq!(
+        pod.metadata.uid.as_deref(),
+        Some("0b5e7c1e-1d2f-4a3b-9c8d-7e6f5a4b3c2d")
+    );
+    assert!(events(node, "Scheduled").is_empty());
+    node.delete_all(Some(0)).await;
+}

@@ -34,6 +34,7 @@ pub use load::{
     load_paths, load_set, parse, parse_located, parse_set, LocatedPod, ManifestSet, STDIN_PATH,
     STDIN_SOURCE_NAME,
 };
+pub use unknown_fields::unknown_fields;
 pub use validation::{validate, validate_config_map, validate_secret};
 pub use wasmpod_reference::default_image_pull_policy;
 

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 /// Paths (API-server notation, e.g. `spec.containers[0].livenessProbe.httpGet.pth`)
 /// of every field present in `input` but absent from `reencoded`, sorted.
-pub(crate) fn unknown_fields(input: &Value, reencoded: &Value) -> Vec<String> {
+pub fn unknown_fields(input: &Value, reencoded: &Value) -> Vec<String> {
     let mut found = Vec::new();
     collect(input, reencoded, String::new(), &mut found);
     found.sort();

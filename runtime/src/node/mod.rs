@@ -37,6 +37,13 @@ use crate::prober::{ProbeType, ResultValue};
 use crate::store::ObjectStore;
 
 /// What reaches a pod worker.
+/// Whether a pod is new to the cluster or one a previous node process ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Admission {
+    New,
+    Existing,
+}
+
 pub(crate) enum PodMessage {
     Listening {
         container: String,
@@ -302,9 +309,29 @@ impl Node {
     /// Admits validated, defaulted pods (as from `wasmpod_manifest::load_paths`): assigns uid,
     /// creation time, node and pod IP, records `Scheduled`, and starts each pod's worker.
     pub fn apply(&self, pods: Vec<Pod>) -> Result<Vec<Pod>, NodeError> {
+        pods.into_iter()
+            .map(|pod| self.admit(pod, Admission::New))
+            .collect()
+    }
+
+    /// Runs pods that already exist in the cluster's state (they keep their uid and creation
+    /// time), as a kubelet does when it starts and finds pods bound to its node. A container
+    /// the previous status shows as run before is treated as found dead: it starts again with
+    /// its `restartCount` continued and `lastState` terminated (exit 255, `Unknown`, what
+    /// containerd reports for a container lost with its host).
+    pub fn adopt(&self, pods: Vec<Pod>) -> Result<Vec<Pod>, NodeError> {
+        pods.into_iter()
+            .map(|pod| self.admit(pod, Admission::Existing))
+            .collect()
+    }
+
+    fn admit(&self, mut pod: Pod, admission: Admission) -> Result<Pod, NodeError> {
         let shared = &self.shared;
-        let mut admitted = Vec::with_capacity(pods.len());
-        for mut pod in pods {
+        let previous = match admission {
+            Admission::New => None,
+            Admission::Existing => pod.status.take(),
+        };
+        {
             let namespace = pod
                 .metadata
                 .namespace
@@ -321,8 +348,12 @@ impl Node {
             let ip = crate::ip::allocate()?;
             let now = shared.clock.now();
             pod.metadata.namespace = Some(namespace.clone());
-            pod.metadata.uid = Some(shared.ids.uuid().to_string());
-            pod.metadata.creation_timestamp = Some(Time(now));
+            if admission == Admission::New || pod.metadata.uid.is_none() {
+                pod.metadata.uid = Some(shared.ids.uuid().to_string());
+            }
+            if admission == Admission::New || pod.metadata.creation_timestamp.is_none() {
+                pod.metadata.creation_timestamp = Some(Time(now));
+            }
             admission::admit(&mut pod);
             if let Some(spec) = pod.spec.as_mut() {
                 spec.node_name = Some(shared.node_name.clone());
@@ -347,14 +378,27 @@ impl Node {
                 uid: pod.metadata.uid.clone().unwrap_or_default(),
                 field_path: None,
             };
-            shared.events.scheduled(&object);
+            // The scheduler's event, unless an earlier status shows the pod already bound.
+            let scheduled_before = previous
+                .as_ref()
+                .and_then(|status| status.conditions.as_ref())
+                .is_some_and(|conditions| {
+                    conditions
+                        .iter()
+                        .any(|c| c.type_ == "PodScheduled" && c.status == "True")
+                });
+            if !scheduled_before {
+                shared.events.scheduled(&object);
+            }
             let (tx, rx) = mpsc::unbounded_channel();
             lock(&shared.workers).insert((namespace, name), tx.clone());
-            let worker = PodWorker::new(shared.clone(), pod.clone(), ip, tx, rx);
+            let mut worker = PodWorker::new(shared.clone(), pod.clone(), ip, tx, rx);
+            if let Some(previous) = &previous {
+                worker.resume_from(previous, now);
+            }
             tokio::spawn(worker.run());
-            admitted.push(pod);
+            Ok(pod)
         }
-        Ok(admitted)
     }
 
     /// Graceful deletion: containers get `Stopping container …` and the grace period (the

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Pod, PodStatus};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -100,6 +100,52 @@ impl PodWorker {
             deadline_exceeded: false,
             start_time,
             conditions: Vec::new(),
+        }
+    }
+
+    /// Carries on from the status a previous node process published for this pod: restart
+    /// counts continue, and a container that was running (or had run) counts as found dead.
+    pub(super) fn resume_from(&mut self, previous: &PodStatus, now: Timestamp) {
+        let statuses = previous
+            .init_container_statuses
+            .iter()
+            .flatten()
+            .chain(previous.container_statuses.iter().flatten());
+        for status in statuses {
+            let Some(container) = self.containers.iter_mut().find(|c| c.name() == status.name)
+            else {
+                continue;
+            };
+            let state = status.state.as_ref();
+            let running_since = state
+                .and_then(|s| s.running.as_ref())
+                .and_then(|r| r.started_at.as_ref())
+                .map(|t| t.0);
+            let finished = state.and_then(|s| s.terminated.as_ref());
+            if running_since.is_none() && finished.is_none() && status.restart_count == 0 {
+                continue; // never ran
+            }
+            container.instances_started = status.restart_count + 1;
+            let found_dead = |started_at: Timestamp| Terminated {
+                id: status.container_id.clone().unwrap_or_default(),
+                exit_code: 255,
+                reason: "Unknown".into(),
+                message: None,
+                started_at,
+                finished_at: now,
+            };
+            match (running_since, finished) {
+                (Some(started_at), _) => container.record_termination(found_dead(started_at)),
+                (None, Some(terminated)) => container.record_termination(Terminated {
+                    id: terminated.container_id.clone().unwrap_or_default(),
+                    exit_code: terminated.exit_code,
+                    reason: terminated.reason.clone().unwrap_or_default(),
+                    message: terminated.message.clone(),
+                    started_at: terminated.started_at.as_ref().map_or(now, |t| t.0),
+                    finished_at: terminated.finished_at.as_ref().map_or(now, |t| t.0),
+                }),
+                (None, None) => {}
+            }
         }
     }
 
