@@ -1,0 +1,43 @@
+//! The HTTP/1.1 listener loop (keep-alive; streamed bodies are chunked).
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+use crate::ApiServer;
+
+impl ApiServer {
+    /// Serves connections from `listener` until the task is dropped or accept fails fatally.
+    pub async fn serve(&self, listener: TcpListener) -> std::io::Result<()> {
+        loop {
+            let (stream, _) = match listener.accept().await {
+                Ok(accepted) => accepted,
+                // Per-connection failures (e.g. the peer reset before accept) are not fatal.
+                Err(error) if is_transient(&error) => continue,
+                Err(error) => return Err(error),
+            };
+            let _ = stream.set_nodelay(true);
+            let server = self.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |request| {
+                    let server = server.clone();
+                    async move { Ok::<_, std::convert::Infallible>(server.handle(request).await) }
+                });
+                // A connection error concerns that client only.
+                let _ = http1::Builder::new()
+                    .keep_alive(true)
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    }
+}
+
+fn is_transient(error: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        error.kind(),
+        ConnectionAborted | ConnectionReset | Interrupted | WouldBlock
+    ) || error.raw_os_error() == Some(24) // EMFILE: back off by retrying
+}
