@@ -8,6 +8,7 @@
 pub mod api;
 pub mod cli;
 pub mod clock;
+pub mod control;
 pub mod events;
 pub mod ids;
 pub mod ip;

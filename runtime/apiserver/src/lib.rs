@@ -4,6 +4,10 @@
 //! `pods/status`, `pods/log` and `*/scale`), stored in [`wasmpod_storage`] with
 //! kube-apiserver's etcd key layout.
 //!
+//! [`ApiServer::serve`] speaks plain HTTP (for loopback); [`ApiServer::serve_tls`] speaks HTTPS
+//! with a self-signed [`ServingIdentity`], needed whenever a bearer token is configured because
+//! client-go only sends tokens over TLS. [`kubeconfig`] writes the matching kubeconfig.
+//!
 //! The node bridge (the kubelet) works through the same object layer the HTTP handlers use:
 //! [`ApiServer::create_object`], [`ApiServer::update_object`], [`ApiServer::update_status`],
 //! [`ApiServer::delete_object`], plus [`object_key`] and [`decode_object`] for watching storage.
@@ -12,6 +16,7 @@ mod auth;
 mod body;
 mod discovery;
 mod handlers;
+mod kubeconfig;
 mod list;
 mod logs;
 mod negotiate;
@@ -26,6 +31,7 @@ mod scale;
 mod server;
 mod status_errors;
 mod tables;
+mod tls;
 mod ttl;
 mod watch;
 
@@ -35,10 +41,12 @@ use std::time::Duration;
 use wasmpod_storage::Storage;
 
 pub use body::BoxBody;
+pub use kubeconfig::kubeconfig;
 pub use logs::{LogOptions, LogSource, LogStream};
 pub use objects::{decode_object, object_key, DeleteOptions, DeleteOutcome, Preconditions};
 pub use resources::{Resource, RESOURCES};
 pub use status_errors::{ApiError, StatusCause, StatusDetails};
+pub use tls::{load_or_create_token, ServingIdentity, TlsError};
 
 /// Largest request body accepted (kube-apiserver's 3 MiB JSON limit).
 pub const MAX_REQUEST_BODY_BYTES: usize = 3 * 1024 * 1024;

@@ -193,7 +193,9 @@ async fn kubectl_drives_the_api_over_memory_storage() {
         .unwrap();
     let described = k.ok(&["describe", "pod", "hello"]).await;
     assert!(
-        described.starts_with("Name:         hello\nNamespace:    default\n"),
+        described.starts_with(
+            "Name:             hello\nNamespace:        default\nPriority:         0\nService Account:  default\n"
+        ),
         "{described}"
     );
     assert!(

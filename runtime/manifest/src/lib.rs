@@ -11,6 +11,7 @@
 // built at most once per load, so its size does not matter.
 #![allow(clippy::result_large_err)]
 
+mod admission;
 mod config_defaults;
 mod decode;
 mod defaults;
@@ -23,6 +24,7 @@ mod objects;
 mod unknown_fields;
 mod validation;
 
+pub use admission::admit;
 pub use config_defaults::{apply_config_map_defaults, apply_secret_defaults, DEFAULT_SECRET_TYPE};
 pub use defaults::{
     apply_defaults, DEFAULT_NAMESPACE, DEFAULT_SCHEDULER_NAME,

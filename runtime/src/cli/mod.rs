@@ -4,6 +4,7 @@ mod client;
 mod duration;
 mod image;
 mod run;
+mod serve;
 mod simulate;
 mod view;
 
@@ -130,6 +131,21 @@ enum Command {
         #[arg(short = 'n', long = "namespace", default_value = "default")]
         namespace: String,
     },
+    /// Run a long-lived node serving the Kubernetes API (for kubectl), its objects kept in a
+    /// durable store: pods survive restarts of wasmpod itself.
+    Serve {
+        /// Address of the API (loopback only).
+        #[arg(long, default_value = serve::DEFAULT_LISTEN)]
+        listen: std::net::SocketAddr,
+        /// Where the objects are kept (default: $WASMPOD_HOME/state).
+        #[arg(long = "state-dir")]
+        state_dir: Option<PathBuf>,
+        /// A host directory pods may mount as a hostPath volume (repeatable); others are refused.
+        #[arg(long = "allow-host-path")]
+        allow_host_path: Vec<PathBuf>,
+    },
+    /// Print a kubeconfig for the running `wasmpod run` or `wasmpod serve`.
+    Kubeconfig,
     /// Manage the local image store.
     #[command(subcommand)]
     Image(image::ImageCommand),
@@ -176,6 +192,16 @@ pub fn main() -> i32 {
                 ..
             } => run::run(&home, &files, run_for, allow_host_path).await,
             Command::Image(command) => image::image(&home, command),
+            Command::Serve {
+                listen,
+                state_dir,
+                allow_host_path,
+            } => serve::serve(&home, listen, state_dir, allow_host_path).await,
+            Command::Kubeconfig => {
+                let url = client::server_url(cli.server, &home)?;
+                print!("{}", serve::kubeconfig(&url));
+                Ok(())
+            }
             Command::Get {
                 resource,
                 name,

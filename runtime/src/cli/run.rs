@@ -9,7 +9,12 @@ use std::time::Duration;
 use tokio::signal::unix::{signal, SignalKind};
 use wasmpod_printers::EventStreamPrinter;
 
+use std::sync::Arc;
+
+use wasmpod_apiserver::ApiOptions;
+
 use super::CliError;
+use crate::control::ControlPlane;
 use crate::store::Change;
 use crate::{Node, NodeConfig};
 
@@ -24,26 +29,24 @@ pub async fn run(
     let mut config = NodeConfig::new(home.to_path_buf());
     config.allowed_host_paths = allowed_host_paths;
     let node = Node::new(config)?;
-    let api = crate::api::serve(node.clone(), SocketAddr::from(([127, 0, 0, 1], 0)))
+    let mut changes = node.store().subscribe();
+    let storage: Arc<dyn wasmpod_storage::Storage> =
+        Arc::new(wasmpod_storage::MemoryStorage::new());
+    let control = ControlPlane::start(node.clone(), storage, ApiOptions::default())
         .await
-        .map_err(|source| CliError::Io {
-            context: "cannot start the API server".into(),
-            source,
-        })?;
+        .map_err(|e| CliError::Server(e.message))?;
+    let api = serve_api(&control, SocketAddr::from(([127, 0, 0, 1], 0))).await?;
     let discovery = crate::api::discovery_file(home);
-    record_discovery(&discovery, &api.url())?;
+    record_discovery(&discovery, &api)?;
     eprintln!(
-        "wasmpod: node {} serving the API at {} (try `wasmpod get pods`)",
+        "wasmpod: node {} serving the API at {api} (try `wasmpod get pods`, or kubectl with `wasmpod kubeconfig`)",
         node.name(),
-        api.url()
     );
 
-    let mut changes = node.store().subscribe();
     let mut printer = EventStreamPrinter::new();
-    let applied = node.apply_set(objects);
-    if let Err(error) = applied {
+    if let Err(error) = control.create_all(objects).await {
         let _ = std::fs::remove_file(&discovery);
-        return Err(error.into());
+        return Err(CliError::Server(error.message));
     }
 
     let mut terminate = signal(SignalKind::terminate()).map_err(|source| CliError::Io {
@@ -82,7 +85,7 @@ pub async fn run(
     }
     println!();
     print_out(&final_table);
-    if std::fs::read_to_string(&discovery).is_ok_and(|s| s.trim() == api.url()) {
+    if std::fs::read_to_string(&discovery).is_ok_and(|s| s.trim() == api) {
         let _ = std::fs::remove_file(&discovery);
     }
     Ok(())
@@ -104,7 +107,7 @@ fn print_out(text: &str) {
     let _ = stdout.flush();
 }
 
-fn record_discovery(file: &Path, url: &str) -> Result<(), CliError> {
+pub fn record_discovery(file: &Path, url: &str) -> Result<(), CliError> {
     let io = |source| CliError::Io {
         context: format!("cannot record the API address in {}", file.display()),
         source,
@@ -113,4 +116,25 @@ fn record_discovery(file: &Path, url: &str) -> Result<(), CliError> {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
     std::fs::write(file, format!("{url}\n")).map_err(io)
+}
+
+/// Serves the control plane's API on `listen` in the background; its URL.
+pub async fn serve_api(control: &ControlPlane, listen: SocketAddr) -> Result<String, CliError> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|source| CliError::Io {
+            context: format!("cannot listen on {listen} for the API"),
+            source,
+        })?;
+    let address = listener.local_addr().map_err(|source| CliError::Io {
+        context: "cannot read the API address".into(),
+        source,
+    })?;
+    let api = control.api.clone();
+    tokio::spawn(async move {
+        if let Err(error) = api.serve(listener).await {
+            eprintln!("wasmpod: the API server stopped: {error}");
+        }
+    });
+    Ok(format!("http://{address}"))
 }

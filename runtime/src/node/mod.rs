@@ -3,7 +3,6 @@
 //! This is the library's main entry point: [`Node::new`], [`Node::apply`], then read pods,
 //! events and logs, and [`Node::delete_all`] to stop.
 
-mod admission;
 mod backoff;
 mod container;
 mod env;
@@ -354,7 +353,7 @@ impl Node {
             if admission == Admission::New || pod.metadata.creation_timestamp.is_none() {
                 pod.metadata.creation_timestamp = Some(Time(now));
             }
-            admission::admit(&mut pod);
+            wasmpod_manifest::admit(&mut pod);
             if let Some(spec) = pod.spec.as_mut() {
                 spec.node_name = Some(shared.node_name.clone());
             }

@@ -87,6 +87,8 @@ fn admit_pod(
     let mut pod: Pod = decode(resource, &object)?;
     wasmpod_manifest::apply_defaults(&mut pod);
     if matches!(operation, Operation::Create) {
+        // The Priority, ServiceAccount and DefaultTolerationSeconds admission plugins.
+        wasmpod_manifest::admit(&mut pod);
         pod.status = Some(initial_status(&pod));
     }
     let mut errors = wasmpod_manifest::validate(&pod);

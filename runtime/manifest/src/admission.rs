@@ -4,7 +4,8 @@
 
 use k8s_openapi::api::core::v1::{Pod, Toleration};
 
-pub(super) fn admit(pod: &mut Pod) {
+/// Applies the admission plugins' defaults to a pod being created.
+pub fn admit(pod: &mut Pod) {
     let Some(spec) = pod.spec.as_mut() else {
         return;
     };
