@@ -134,7 +134,8 @@ enum Command {
     /// Run a long-lived node serving the Kubernetes API (for kubectl), its objects kept in a
     /// durable store: pods survive restarts of wasmpod itself.
     Serve {
-        /// Address of the API (loopback only).
+        /// Address of the API. Loopback: plain HTTP. Any other address: HTTPS with a
+        /// generated certificate and bearer token (see `wasmpod kubeconfig`).
         #[arg(long, default_value = serve::DEFAULT_LISTEN)]
         listen: std::net::SocketAddr,
         /// Where the objects are kept (default: $WASMPOD_HOME/state).
@@ -199,7 +200,7 @@ pub fn main() -> i32 {
             } => serve::serve(&home, listen, state_dir, allow_host_path).await,
             Command::Kubeconfig => {
                 let url = client::server_url(cli.server, &home)?;
-                print!("{}", serve::kubeconfig(&url));
+                print!("{}", serve::kubeconfig_for(&home, &url));
                 Ok(())
             }
             Command::Get {

@@ -1,0 +1,239 @@
+//! The real kubectl against `wasmpod serve` (the binary): a pod applied with kubectl runs,
+//! fails its liveness probe and restarts, and kubectl shows it as on a cluster (`get`,
+//! `describe`, `logs --previous`); after `kill -9` of wasmpod and a restart on the same state
+//! dir the pod runs again with its restart count continued; `kubectl delete` waits until the
+//! kubelet's final delete. Skipped (with a message) where kubectl is not installed.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const FAST_FAILING: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: fast
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - name: app
+    image: health_image:latest
+    imagePullPolicy: IfNotPresent
+    ports: [{containerPort: 8080}]
+    livenessProbe: {httpGet: {path: /, port: 8080}, periodSeconds: 1, failureThreshold: 1}
+"#;
+
+fn kubectl_available() -> bool {
+    let found = Command::new("kubectl")
+        .args(["version", "--client"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        eprintln!("skipping: no kubectl on PATH");
+    }
+    found
+}
+
+struct Serve {
+    home: PathBuf,
+    child: Child,
+}
+
+impl Serve {
+    fn start(home: &Path, port: u16) -> Serve {
+        let _ = std::fs::remove_file(home.join("run/api-server"));
+        let child = Command::new(env!("CARGO_BIN_EXE_wasmpod"))
+            .env("WASMPOD_HOME", home)
+            .env_remove("WASMPOD_SERVER")
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start wasmpod serve");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !home.join("run/api-server").exists() {
+            assert!(Instant::now() < deadline, "wasmpod serve never came up");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Serve {
+            home: home.to_path_buf(),
+            child,
+        }
+    }
+
+    fn kill_9(mut self) {
+        let _ = self.child.kill(); // SIGKILL
+        let _ = self.child.wait();
+    }
+
+    fn kubeconfig(&self, into: &Path) -> PathBuf {
+        let output = Command::new(env!("CARGO_BIN_EXE_wasmpod"))
+            .env("WASMPOD_HOME", &self.home)
+            .env_remove("WASMPOD_SERVER")
+            .arg("kubeconfig")
+            .output()
+            .expect("wasmpod kubeconfig");
+        assert!(output.status.success());
+        let path = into.join("kubeconfig");
+        std::fs::write(&path, output.stdout).unwrap();
+        path
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Kubectl {
+    dir: PathBuf,
+    kubeconfig: PathBuf,
+}
+
+impl Kubectl {
+    fn run(&self, args: &[&str]) -> (bool, String) {
+        let output = Command::new("kubectl")
+            .env("HOME", &self.dir)
+            .env_remove("KUBECONFIG")
+            .arg("--kubeconfig")
+            .arg(&self.kubeconfig)
+            .arg("--cache-dir")
+            .arg(self.dir.join("cache"))
+            .args(args)
+            .output()
+            .expect("run kubectl");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (output.status.success(), text)
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let (ok, text) = self.run(args);
+        assert!(ok, "kubectl {args:?} failed: {text}");
+        text
+    }
+
+    /// Polls `kubectl get pod NAME -o jsonpath=…` until `done` holds.
+    fn wait_for(&self, pod: &str, path: &str, what: &str, done: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let (_, value) = self.run(&["get", "pod", pod, "-o", &format!("jsonpath={path}")]);
+            if done(value.trim()) {
+                return value.trim().to_string();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{what}: last {path} was {value:?}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn kubectl_runs_restarts_and_survives_a_killed_wasmpod() {
+    if !kubectl_available() {
+        return;
+    }
+    let home = common::Home::new();
+    let port = free_port();
+    let serve = Serve::start(home.path(), port);
+    let kubectl = Kubectl {
+        dir: home.path().join("kubectl"),
+        kubeconfig: serve.kubeconfig(home.path()),
+    };
+    std::fs::create_dir_all(&kubectl.dir).unwrap();
+    let manifest = home.write("fast.yaml", FAST_FAILING);
+
+    let applied = kubectl.ok(&["apply", "-f", manifest.to_str().unwrap()]);
+    assert_eq!(applied.trim(), "pod/fast created");
+    let restarts = |value: &str| value.parse::<i32>().unwrap_or(0);
+    kubectl.wait_for(
+        "fast",
+        "{.status.containerStatuses[0].restartCount}",
+        "a liveness restart",
+        |v| restarts(v) >= 1,
+    );
+    kubectl.wait_for("fast", "{.status.phase}", "running", |v| v == "Running");
+
+    let table = kubectl.ok(&["get", "pods"]);
+    let mut lines = table.lines();
+    assert_eq!(
+        lines
+            .next()
+            .map(|h| h.split_whitespace().collect::<Vec<_>>()),
+        Some(vec!["NAME", "READY", "STATUS", "RESTARTS", "AGE"])
+    );
+    let row = lines.next().expect("a row for the pod");
+    assert!(row.starts_with("fast "), "{table}");
+    assert!(
+        row.contains(" ago)"),
+        "RESTARTS shows the last restart: {table}"
+    );
+
+    let described = kubectl.ok(&["describe", "pod", "fast"]);
+    for expected in [
+        "Name:             fast\n",
+        "Liveness probe failed: HTTP probe failed with statuscode: 500",
+        "Container app failed liveness probe, will be restarted",
+        "Last State:     Terminated",
+    ] {
+        assert!(
+            described.contains(expected),
+            "no {expected:?} in:\n{described}"
+        );
+    }
+    let previous = kubectl.ok(&["logs", "fast", "--previous"]);
+    assert!(previous.starts_with("server starting...\n"), "{previous}");
+    assert!(previous.contains("Received request from"), "{previous}");
+
+    // kill -9 and a restart on the same state: the pod is found and runs again, its restart
+    // count continued (the container was lost with the process).
+    let before = restarts(&kubectl.wait_for(
+        "fast",
+        "{.status.containerStatuses[0].restartCount}",
+        "a count",
+        |_| true,
+    ));
+    serve.kill_9();
+    let serve = Serve::start(home.path(), port);
+    kubectl.wait_for(
+        "fast",
+        "{.status.containerStatuses[0].restartCount}",
+        "the restart count continued after kill -9",
+        |v| restarts(v) > before,
+    );
+    kubectl.wait_for(
+        "fast",
+        "{.status.containerStatuses[0].state.running.startedAt}",
+        "running again",
+        |v| !v.is_empty(),
+    );
+
+    let deleted = kubectl.ok(&["delete", "pod", "fast"]);
+    assert_eq!(deleted.trim(), "pod \"fast\" deleted");
+    let (found, text) = kubectl.run(&["get", "pod", "fast"]);
+    assert!(!found);
+    assert!(
+        text.contains("Error from server (NotFound): pods \"fast\" not found"),
+        "{text}"
+    );
+    drop(serve);
+}
