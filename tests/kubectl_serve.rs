@@ -139,12 +139,65 @@ impl Kubectl {
     }
 }
 
+/// Runs the wasmpod CLI against the home's running server; its stdout.
+fn wasmpod(home: &Path, args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_wasmpod"))
+        .env("WASMPOD_HOME", home)
+        .env_remove("WASMPOD_SERVER")
+        .args(args)
+        .output()
+        .expect("run wasmpod");
+    assert!(
+        output.status.success(),
+        "wasmpod {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// A state dir held by a running `wasmpod serve`, or one holding garbage, is refused with a
+/// message that says so; nothing is started.
+#[test]
+fn a_locked_or_damaged_state_dir_is_a_clear_error() {
+    let home = common::Home::new();
+    let _serve = Serve::start(home.path(), free_port());
+    let second = Command::new(env!("CARGO_BIN_EXE_wasmpod"))
+        .env("WASMPOD_HOME", home.path())
+        .args(["serve", "--listen", &format!("127.0.0.1:{}", free_port())])
+        .output()
+        .unwrap();
+    assert!(!second.status.success());
+    let message = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        message.contains("is in use by another wasmpod serve"),
+        "{message}"
+    );
+
+    let damaged = home.path().join("damaged");
+    std::fs::create_dir_all(&damaged).unwrap();
+    std::fs::write(
+        damaged.join(wasmpod_storage::DATABASE_FILE_NAME),
+        vec![0x5a; 8192],
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_wasmpod"))
+        .env("WASMPOD_HOME", home.path())
+        .args(["serve", "--listen", &format!("127.0.0.1:{}", free_port())])
+        .arg("--state-dir")
+        .arg(&damaged)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(message.contains("is damaged"), "{message}");
 }
 
 #[test]
@@ -200,6 +253,21 @@ fn kubectl_runs_restarts_and_survives_a_killed_wasmpod() {
             "no {expected:?} in:\n{described}"
         );
     }
+    // wasmpod's own client prints what kubectl prints (retried across a second boundary,
+    // where the ages move on between the two commands).
+    let mut same = false;
+    for _ in 0..5 {
+        let ours = wasmpod(&serve.home, &["describe", "pod", "fast"]);
+        let theirs = kubectl.ok(&["describe", "pod", "fast"]);
+        if ours == theirs {
+            same = true;
+            break;
+        }
+    }
+    assert!(same, "wasmpod describe and kubectl describe differ");
+    let reapplied = wasmpod(&serve.home, &["apply", "-f", manifest.to_str().unwrap()]);
+    assert_eq!(reapplied.trim(), "pod/fast unchanged");
+
     let previous = kubectl.ok(&["logs", "fast", "--previous"]);
     assert!(previous.starts_with("server starting...\n"), "{previous}");
     assert!(previous.contains("Received request from"), "{previous}");

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::Path;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
@@ -49,6 +49,16 @@ impl ApiClient {
         method: &str,
         path: &str,
     ) -> Result<hyper::Response<hyper::body::Incoming>, CliError> {
+        self.request_with_body(method, path, None).await
+    }
+
+    /// A request with an optional (content type, body).
+    async fn request_with_body(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Result<hyper::Response<hyper::body::Incoming>, CliError> {
         let unreachable = |e: &dyn std::fmt::Display| CliError::Unreachable {
             server: self.base.clone(),
             reason: e.to_string(),
@@ -60,12 +70,18 @@ impl ApiClient {
             .await
             .map_err(|e| unreachable(&e))?;
         tokio::spawn(connection);
-        let request = hyper::Request::builder()
+        let mut request = hyper::Request::builder()
             .method(method)
             .uri(path)
-            .header(http::header::HOST, &self.authority)
-            .body(Empty::<Bytes>::new())
-            .map_err(|e| unreachable(&e))?;
+            .header(http::header::HOST, &self.authority);
+        let payload = match body {
+            Some((content_type, bytes)) => {
+                request = request.header(http::header::CONTENT_TYPE, content_type);
+                Full::new(Bytes::from(bytes))
+            }
+            None => Full::new(Bytes::new()),
+        };
+        let request = request.body(payload).map_err(|e| unreachable(&e))?;
         sender
             .send_request(request)
             .await
@@ -78,7 +94,21 @@ impl ApiClient {
     }
 
     pub async fn call_json(&self, method: &str, path: &str) -> Result<serde_json::Value, CliError> {
-        let response = self.request(method, path).await?;
+        self.send_json(method, path, None).await
+    }
+
+    /// `method` on `path` with a JSON body of `content_type`; the answer as JSON, or the
+    /// server's Status message for a non-2xx answer.
+    pub async fn send_json(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<(&str, &serde_json::Value)>,
+    ) -> Result<serde_json::Value, CliError> {
+        let body = body.map(|(content_type, value)| {
+            (content_type, serde_json::to_vec(value).unwrap_or_default())
+        });
+        let response = self.request_with_body(method, path, body).await?;
         let status = response.status();
         let body = response
             .into_body()

@@ -93,6 +93,12 @@ enum Command {
         #[arg(short = 'A', long = "all-namespaces")]
         all_namespaces: bool,
     },
+    /// Create or update objects from manifests, as `kubectl apply -f` does.
+    Apply {
+        /// Manifest files (YAML or JSON); `-` reads standard input.
+        #[arg(short = 'f', long = "filename", required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Show a pod as `kubectl describe pod` does.
     Describe {
         /// `pod` (`pods`, `po`).
@@ -220,6 +226,11 @@ pub fn main() -> i32 {
                     namespace.as_deref(),
                 )
                 .await
+            }
+            Command::Apply { files } => {
+                let set = wasmpod_manifest::load_set(&files)?;
+                let client = view::connect(cli.server, &home)?;
+                view::apply(&client, set).await
             }
             Command::Describe {
                 resource,

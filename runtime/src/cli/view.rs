@@ -213,3 +213,70 @@ pub async fn logs(
     );
     client.stream_to_stdout(&path).await
 }
+
+/// `wasmpod apply -f FILE...`: each object is created, or, when it exists, merge-patched with
+/// the manifest (`configured`, or `unchanged` when that changed nothing), as kubectl prints.
+pub async fn apply(client: &ApiClient, set: wasmpod_manifest::ManifestSet) -> Result<(), CliError> {
+    let to_value = |v: Result<serde_json::Value, serde_json::Error>| {
+        v.map_err(|e| CliError::Server(e.to_string()))
+    };
+    let mut objects = Vec::new();
+    for c in &set.config_maps {
+        objects.push((
+            "configmaps",
+            "configmap",
+            c.metadata.namespace.clone(),
+            to_value(serde_json::to_value(c))?,
+        ));
+    }
+    for s in &set.secrets {
+        objects.push((
+            "secrets",
+            "secret",
+            s.metadata.namespace.clone(),
+            to_value(serde_json::to_value(s))?,
+        ));
+    }
+    for p in &set.pods {
+        objects.push((
+            "pods",
+            "pod",
+            p.metadata.namespace.clone(),
+            to_value(serde_json::to_value(p))?,
+        ));
+    }
+    for (resource, kind, namespace, mut object) in objects {
+        let namespace = namespace.unwrap_or_else(|| "default".into());
+        let name = object["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let collection = format!("/api/v1/namespaces/{namespace}/{resource}");
+        let path = format!("{collection}/{name}");
+        let Ok(current) = client.get_json(&path).await else {
+            client
+                .send_json("POST", &collection, Some(("application/json", &object)))
+                .await?;
+            println!("{kind}/{name} created");
+            continue;
+        };
+        // The manifest's status (the defaults') is not the user's to apply.
+        if let Some(map) = object.as_object_mut() {
+            map.remove("status");
+        }
+        let patched = client
+            .send_json(
+                "PATCH",
+                &path,
+                Some(("application/merge-patch+json", &object)),
+            )
+            .await?;
+        let version = |v: &serde_json::Value| v["metadata"]["resourceVersion"].clone();
+        if version(&patched) == version(&current) {
+            println!("{kind}/{name} unchanged");
+        } else {
+            println!("{kind}/{name} configured");
+        }
+    }
+    Ok(())
+}
