@@ -122,6 +122,22 @@ impl Kubectl {
         text
     }
 
+    /// kubectl in the background, its stdout piped (killed when the test ends).
+    fn spawn(&self, args: &[&str]) -> Child {
+        Command::new("kubectl")
+            .env("HOME", &self.dir)
+            .env_remove("KUBECONFIG")
+            .arg("--kubeconfig")
+            .arg(&self.kubeconfig)
+            .arg("--cache-dir")
+            .arg(self.dir.join("cache"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start kubectl")
+    }
+
     /// Polls `kubectl get pod NAME -o jsonpath=…` until `done` holds.
     fn wait_for(&self, pod: &str, path: &str, what: &str, done: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -137,6 +153,16 @@ impl Kubectl {
             std::thread::sleep(Duration::from_millis(200));
         }
     }
+}
+
+/// A plain HTTP/1.0 GET on the API (the body, chunk framing and all).
+fn raw_get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: wasmpod\r\n\r\n").unwrap();
+    let mut text = String::new();
+    let _ = stream.read_to_string(&mut text);
+    text
 }
 
 /// Runs the wasmpod CLI against the home's running server; its stdout.
@@ -280,6 +306,13 @@ fn kubectl_runs_restarts_and_survives_a_killed_wasmpod() {
         "a count",
         |_| true,
     ));
+    let version_before_kill = kubectl.ok(&[
+        "get",
+        "pod",
+        "fast",
+        "-o",
+        "jsonpath={.metadata.resourceVersion}",
+    ]);
     serve.kill_9();
     let serve = Serve::start(home.path(), port);
     kubectl.wait_for(
@@ -295,6 +328,17 @@ fn kubectl_runs_restarts_and_survives_a_killed_wasmpod() {
         |v| !v.is_empty(),
     );
 
+    // A watch from a revision stored before the kill resumes from it: no 410, the changes since.
+    let resumed = raw_get(
+        port,
+        &format!(
+            "/api/v1/namespaces/default/pods?watch=true&resourceVersion={}&timeoutSeconds=1",
+            version_before_kill.trim()
+        ),
+    );
+    assert!(resumed.contains("\"type\":\"MODIFIED\""), "{resumed}");
+    assert!(!resumed.contains("\"type\":\"ERROR\""), "{resumed}");
+
     let deleted = kubectl.ok(&["delete", "pod", "fast"]);
     assert_eq!(deleted.trim(), "pod \"fast\" deleted");
     let (found, text) = kubectl.run(&["get", "pod", "fast"]);
@@ -304,4 +348,157 @@ fn kubectl_runs_restarts_and_survives_a_killed_wasmpod() {
         "{text}"
     );
     drop(serve);
+}
+
+/// The seed's manifests through kubectl, and kubectl's streams: `get pods -w` shows RESTARTS
+/// change, `logs -f` follows the container, `get events --field-selector` filters; a changed
+/// manifest is applied with a strategic merge patch; errors read as on a cluster.
+#[test]
+fn kubectl_applies_the_seed_and_follows_pods() {
+    if !kubectl_available() {
+        return;
+    }
+    let home = common::Home::new();
+    let serve = Serve::start(home.path(), free_port());
+    let kubectl = Kubectl {
+        dir: home.path().join("kubectl"),
+        kubeconfig: serve.kubeconfig(home.path()),
+    };
+    std::fs::create_dir_all(&kubectl.dir).unwrap();
+    let seed = common::repo_file("examples/health1.yaml");
+    let seed2 = common::repo_file("examples/health2.yaml");
+    let applied = kubectl.ok(&[
+        "apply",
+        "-f",
+        seed.to_str().unwrap(),
+        "-f",
+        seed2.to_str().unwrap(),
+    ]);
+    assert_eq!(applied.trim(), "pod/health1 created\npod/health2 created");
+    for pod in ["health1", "health2"] {
+        kubectl.wait_for(pod, "{.status.containerStatuses[0].ready}", "ready", |v| {
+            v == "true"
+        });
+    }
+    let table = kubectl.ok(&["get", "pods"]);
+    let rows: Vec<Vec<&str>> = table
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(rows[0], ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]);
+    assert_eq!(rows[1][..4], ["health1", "1/1", "Running", "0"]);
+    assert_eq!(rows[2][..4], ["health2", "1/1", "Running", "0"]);
+
+    // `get pods -w` and `logs -f` running while the fast pod fails and restarts.
+    let manifest = home.write("fast.yaml", FAST_FAILING);
+    let mut watch = kubectl.spawn(&["get", "pods", "-w"]);
+    kubectl.ok(&["apply", "-f", manifest.to_str().unwrap()]);
+    kubectl.wait_for("fast", "{.status.phase}", "running", |v| v == "Running");
+    let mut follow = kubectl.spawn(&["logs", "-f", "health2"]);
+    let restarted_row = read_until(&mut watch, |line| {
+        let cells: Vec<&str> = line.split_whitespace().collect();
+        cells.first() == Some(&"fast") && cells.get(3).is_some_and(|r| *r != "0")
+    });
+    assert!(restarted_row.contains(" ago)"), "{restarted_row}");
+    let followed = read_until(&mut follow, |line| {
+        line.contains("resuming normal operations")
+    });
+    assert_eq!(
+        followed,
+        "httpd (wasmpod guest): resuming normal operations\n"
+    );
+
+    let killing = kubectl.ok(&[
+        "get",
+        "events",
+        "--field-selector",
+        "involvedObject.name=fast,reason=Killing",
+    ]);
+    assert!(killing.lines().count() >= 2, "{killing}");
+    assert!(
+        killing.lines().skip(1).all(|l| l.contains("Killing")),
+        "{killing}"
+    );
+    assert!(
+        killing.contains("Container app failed liveness probe, will be restarted"),
+        "{killing}"
+    );
+
+    // A changed manifest: kubectl sends a strategic merge patch; a new image makes the
+    // kubelet restart the container with it.
+    let seed2_text = std::fs::read_to_string(&seed2).unwrap();
+    let changed = home.write(
+        "health2.yaml",
+        &seed2_text
+            .replace(
+                "metadata:\n  name: health2\n",
+                "metadata:\n  name: health2\n  labels: {tier: web}\n",
+            )
+            .replace("image: httpd\n", "image: docker.io/library/httpd:latest\n"),
+    );
+    let configured = kubectl.ok(&["apply", "-f", changed.to_str().unwrap()]);
+    assert_eq!(configured.trim(), "pod/health2 configured");
+    let selected = kubectl.ok(&["get", "pods", "-l", "tier=web", "-o", "name"]);
+    assert_eq!(selected.trim(), "pod/health2");
+    kubectl.wait_for(
+        "health2",
+        "{.status.containerStatuses[0].restartCount}",
+        "restarted with the new image",
+        |v| v == "1",
+    );
+    let redefined = kubectl.ok(&[
+        "get",
+        "events",
+        "--field-selector",
+        "involvedObject.name=health2,reason=Killing",
+    ]);
+    assert!(
+        redefined.contains("Container health2 definition changed, will be restarted"),
+        "{redefined}"
+    );
+
+    let (ok, missing) = kubectl.run(&["get", "pod", "nope"]);
+    assert!(!ok);
+    assert_eq!(
+        missing.trim(),
+        "Error from server (NotFound): pods \"nope\" not found"
+    );
+    let typo = home.write(
+        "typo.yaml",
+        &FAST_FAILING.replace("path: /, port", "pth: /, port"),
+    );
+    let (ok, refused) = kubectl.run(&["apply", "-f", typo.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(
+        refused.contains(
+            "strict decoding error: unknown field \"spec.containers[0].livenessProbe.httpGet.pth\""
+        ),
+        "{refused}"
+    );
+
+    let _ = watch.kill();
+    let _ = follow.kill();
+    kubectl.ok(&["delete", "pods", "--all", "--grace-period=1"]);
+}
+
+/// Reads the child's stdout line by line until `found` holds; that line.
+fn read_until(child: &mut Child, found: impl Fn(&str) -> bool) -> String {
+    use std::io::BufRead;
+    let stdout = child.stdout.as_mut().expect("piped stdout");
+    let mut reader = std::io::BufReader::new(stdout);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        let read = reader.read_line(&mut line).expect("read kubectl's output");
+        if read == 0 {
+            let mut stderr = String::new();
+            if let Some(mut pipe) = child.stderr.take() {
+                let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
+            }
+            panic!("kubectl ended before the awaited line: {stderr}");
+        }
+        if found(&line) {
+            return line;
+        }
+    }
 }

@@ -237,3 +237,8 @@ pub fn container_status(pod: &Value) -> &Value {
 pub fn restart_count(pod: &Value) -> i64 {
     container_status(pod)["restartCount"].as_i64().unwrap_or(0)
 }
+
+/// A file of the repository (`examples/health1.yaml`).
+pub fn repo_file(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+}

@@ -152,6 +152,24 @@ impl PodSync {
             if let Err(error) = self.node.adopt(vec![pod]) {
                 eprintln!("wasmpod: cannot run pod {namespace}/{name}: {error}");
             }
+            return;
+        }
+        // The only spec change a pod allows that a kubelet acts on: container images.
+        let images = |pod: &Pod| -> Vec<(String, String)> {
+            pod.spec
+                .iter()
+                .flat_map(|s| {
+                    s.containers
+                        .iter()
+                        .chain(s.init_containers.iter().flatten())
+                })
+                .filter_map(|c| Some((c.name.clone(), c.image.clone()?)))
+                .collect()
+        };
+        let wanted = images(&pod);
+        let running = self.node.store().pod(&namespace, &name).map(|p| images(&p));
+        if running.is_some_and(|running| running != wanted) {
+            let _ = self.node.update_images(&namespace, &name, wanted);
         }
     }
 

@@ -44,6 +44,10 @@ enum Admission {
 }
 
 pub(crate) enum PodMessage {
+    /// The pod's containers now want these images (`kubectl apply` of a new image): each
+    /// changed container is killed and started again with it, as the kubelet does when a
+    /// container's definition changes.
+    ImagesChanged(Vec<(String, String)>),
     Listening {
         container: String,
         id: String,
@@ -414,6 +418,22 @@ impl Node {
             .get(&(namespace.to_string(), name.to_string()))
             .ok_or_else(|| NodeError::NotFound { name: name.into() })?;
         let _ = worker.send(PodMessage::Delete { grace });
+        Ok(())
+    }
+
+    /// Gives the pod's containers new images (container name, image); see
+    /// `PodMessage::ImagesChanged`.
+    pub fn update_images(
+        &self,
+        namespace: &str,
+        name: &str,
+        images: Vec<(String, String)>,
+    ) -> Result<(), NodeError> {
+        let workers = lock(&self.shared.workers);
+        let worker = workers
+            .get(&(namespace.to_string(), name.to_string()))
+            .ok_or_else(|| NodeError::NotFound { name: name.into() })?;
+        let _ = worker.send(PodMessage::ImagesChanged(images));
         Ok(())
     }
 

@@ -244,6 +244,7 @@ impl PodWorker {
         let now = self.node.clock.now();
         match message {
             PodMessage::Resync => {}
+            PodMessage::ImagesChanged(images) => self.change_images(images),
             PodMessage::Probe {
                 container,
                 id,
@@ -475,6 +476,51 @@ impl PodWorker {
 
     /// A running container whose liveness or startup probe tripped is killed (and restarted
     /// unless the pod's restartPolicy is Never).
+    /// `computePodActions` on a changed container definition: kill it ("definition changed")
+    /// and let the sync start it again with the new image.
+    fn change_images(&mut self, images: Vec<(String, String)>) {
+        for (name, image) in images {
+            let Some(index) = self.containers.iter().position(|c| c.name() == name) else {
+                continue;
+            };
+            if self.containers[index].spec.image.as_deref() == Some(image.as_str()) {
+                continue;
+            }
+            self.containers[index].spec.image = Some(image.clone());
+            self.containers[index].image = None;
+            if let Some(spec) = self.pod.spec.as_mut() {
+                for container in spec
+                    .containers
+                    .iter_mut()
+                    .chain(spec.init_containers.iter_mut().flatten())
+                    .filter(|c| c.name == name)
+                {
+                    container.image = Some(image.clone());
+                }
+            }
+            let spec = self.pod.spec.clone();
+            self.node
+                .store
+                .update_pod(&self.object.namespace, &self.object.name, |pod| {
+                    pod.spec = spec;
+                });
+            let running = self.containers[index]
+                .running
+                .as_ref()
+                .is_some_and(|r| !r.stopping);
+            if running {
+                let grace = self
+                    .pod
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.termination_grace_period_seconds)
+                    .unwrap_or(30);
+                let message = format!("Container {name} definition changed, will be restarted");
+                self.kill(index, message, grace);
+            }
+        }
+    }
+
     fn kill_if_probe_tripped(&mut self, index: usize) {
         let container = &self.containers[index];
         let tripped = [ProbeType::Liveness, ProbeType::Startup]
