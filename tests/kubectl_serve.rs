@@ -388,6 +388,8 @@ fn kubectl_applies_the_seed_and_follows_pods() {
     assert_eq!(rows[0], ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]);
     assert_eq!(rows[1][..4], ["health1", "1/1", "Running", "0"]);
     assert_eq!(rows[2][..4], ["health2", "1/1", "Running", "0"]);
+    let logs = kubectl.ok(&["logs", "health1"]);
+    assert!(logs.starts_with("server starting...\n"), "{logs}");
 
     // `get pods -w` and `logs -f` running while the fast pod fails and restarts.
     let manifest = home.write("fast.yaml", FAST_FAILING);
