@@ -45,11 +45,15 @@ struct Serve {
 
 impl Serve {
     fn start(home: &Path, port: u16) -> Serve {
+        Serve::start_on(home, &format!("127.0.0.1:{port}"))
+    }
+
+    fn start_on(home: &Path, listen: &str) -> Serve {
         let _ = std::fs::remove_file(home.join("run/api-server"));
         let child = Command::new(env!("CARGO_BIN_EXE_wasmpod"))
             .env("WASMPOD_HOME", home)
             .env_remove("WASMPOD_SERVER")
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["serve", "--listen", listen])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -503,4 +507,86 @@ fn read_until(child: &mut Child, found: impl Fn(&str) -> bool) -> String {
             return line;
         }
     }
+}
+
+/// This host's address on its default route, if it has one that is not loopback.
+fn non_loopback_address() -> Option<std::net::IpAddr> {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    // No packet is sent: connecting a UDP socket only picks the route and source address.
+    socket.connect("192.0.2.1:9").ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
+/// Beyond loopback `wasmpod serve` speaks HTTPS with a generated certificate and bearer
+/// token; the kubeconfig it writes carries both, and kubectl works with it. A request
+/// without the token is refused with 401. Skipped where the host has no non-loopback address.
+#[test]
+fn beyond_loopback_serve_needs_tls_and_the_token() {
+    let Some(ip) = non_loopback_address() else {
+        eprintln!("skipping: this host has no non-loopback address");
+        return;
+    };
+    let home = common::Home::new();
+    let port = free_port();
+    let serve = Serve::start_on(home.path(), &format!("{ip}:{port}"));
+    let kubeconfig = serve.kubeconfig(home.path());
+    let config = std::fs::read_to_string(&kubeconfig).unwrap();
+    assert!(
+        config.contains(&format!("server: https://{ip}:{port}")),
+        "{config}"
+    );
+    assert!(config.contains("certificate-authority-data:"), "{config}");
+    assert!(config.contains("token:"), "{config}");
+    let token_file = home.path().join("state/tls/token");
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&token_file).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+
+    // Without the token: 401, whatever the client (plain TLS here, certificate unchecked).
+    let openssl = Command::new("openssl")
+        .arg("version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if openssl {
+        let status = unauthenticated_status(ip, port);
+        assert_eq!(status.as_deref(), Some("HTTP/1.1 401 Unauthorized"));
+    } else {
+        eprintln!("no openssl on PATH: the 401 check is skipped");
+    }
+
+    if kubectl_available() {
+        let kubectl = Kubectl {
+            dir: home.path().join("kubectl"),
+            kubeconfig,
+        };
+        std::fs::create_dir_all(&kubectl.dir).unwrap();
+        let (ok, text) = kubectl.run(&["get", "pods"]);
+        assert!(ok, "{text}");
+        assert_eq!(text.trim(), "No resources found in default namespace.");
+    }
+}
+
+/// The status line of a GET /api over TLS without credentials (the `openssl` CLI as client).
+fn unauthenticated_status(ip: std::net::IpAddr, port: u16) -> Option<String> {
+    use std::io::Write;
+    let mut child = Command::new("openssl")
+        .args(["s_client", "-quiet", "-connect", &format!("{ip}:{port}")])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    child
+        .stdin
+        .as_mut()?
+        .write_all(b"GET /api/v1/namespaces/default/pods HTTP/1.1\r\nHost: wasmpod\r\nConnection: close\r\n\r\n")
+        .ok()?;
+    let output = child.wait_with_output().ok()?;
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .next()
+        .map(|l| l.trim().to_string())
 }
