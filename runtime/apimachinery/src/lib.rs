@@ -10,11 +10,13 @@ pub mod json_patch;
 pub mod labels;
 pub mod merge_patch;
 pub mod smp;
+pub mod validation;
 
 pub use error::{
     FieldSelectorError, JsonPatchError, LabelSelectorError, MergePatchError, PatchError,
 };
 pub use fields::{selectable_fields, FieldSelector};
+pub use gofmt::go_quote;
 pub use json_patch::apply_json_patch;
 pub use labels::{
     format_label_selector, format_labels, LabelSource, Operator, Requirement, Selector,

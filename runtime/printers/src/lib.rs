@@ -23,4 +23,4 @@ pub use describe::{describe_pod, describe_probe, event_interval, events_for_pod}
 pub use events::{event_cells, get_events, EventStreamPrinter};
 pub use pods::{get_pods, pod_row, PodRow};
 pub use qos::{compute_pod_qos, pod_qos};
-pub use text::rfc1123z;
+pub use text::{age_since, micro_age_since, rfc1123z};

@@ -18,7 +18,6 @@ mod error;
 mod format;
 mod kind;
 mod kinds;
-mod selector;
 mod table;
 
 pub use columns::{column_definitions, ColumnDefinition};

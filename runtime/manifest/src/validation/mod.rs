@@ -5,7 +5,7 @@ mod config;
 mod container;
 mod env;
 mod meta;
-mod names;
+use wasmpod_apimachinery::validation as names;
 mod path;
 mod pod;
 mod probe;

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::{desired_replicas, Row};
 use crate::format::{age, container_cells, text};
-use crate::selector::{selector_string, InvalidSelector};
+use wasmpod_apimachinery::Selector;
 
 pub fn row(object: &Value, now: Timestamp) -> Result<Row, serde_json::Error> {
     let deployment = Deployment::deserialize(object)?;
@@ -16,10 +16,8 @@ pub fn row(object: &Value, now: Timestamp) -> Result<Row, serde_json::Error> {
     let (names, images) =
         container_cells(&spec.template.spec.map(|s| s.containers).unwrap_or_default());
     // Unlike the other printers, an empty selector prints as "" (no `<none>`).
-    let selector = match selector_string(Some(&spec.selector)) {
-        Ok(s) => s,
-        Err(InvalidSelector) => "<invalid>".to_string(),
-    };
+    let selector = Selector::from_label_selector(object.pointer("/spec/selector"))
+        .map_or_else(|_| "<invalid>".to_string(), |s| s.to_string());
     let ready = i64::from(status.ready_replicas.unwrap_or(0));
     Ok(Row::cells(vec![
         json!(text(deployment.metadata.name.as_ref())),

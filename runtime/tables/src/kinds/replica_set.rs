@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::{desired_replicas, Row};
 use crate::format::{age, container_cells, text};
-use crate::selector::format_label_selector;
+use wasmpod_apimachinery::format_label_selector;
 
 pub fn row(object: &Value, now: Timestamp) -> Result<Row, serde_json::Error> {
     let rs = ReplicaSet::deserialize(object)?;
@@ -27,6 +27,6 @@ pub fn row(object: &Value, now: Timestamp) -> Result<Row, serde_json::Error> {
         json!(age(rs.metadata.creation_timestamp.as_ref(), now)),
         json!(names),
         json!(images),
-        json!(format_label_selector(Some(&spec.selector))),
+        json!(format_label_selector(object.pointer("/spec/selector"))),
     ]))
 }

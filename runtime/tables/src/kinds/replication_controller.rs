@@ -5,8 +5,10 @@ use k8s_openapi::api::core::v1::ReplicationController;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use wasmpod_apimachinery::format_labels;
+
 use super::{desired_replicas, Row};
-use crate::format::{age, container_cells, format_labels, text};
+use crate::format::{age, container_cells, text};
 
 pub fn row(object: &Value, now: Timestamp) -> Result<Row, serde_json::Error> {
     let rc = ReplicationController::deserialize(object)?;
@@ -26,6 +28,6 @@ pub fn row(object: &Value, now: Timestamp) -> Result<Row, serde_json::Error> {
         json!(age(rc.metadata.creation_timestamp.as_ref(), now)),
         json!(names),
         json!(images),
-        json!(format_labels(spec.selector.as_ref())),
+        json!(format_labels(object.pointer("/spec/selector"))),
     ]))
 }

@@ -7,8 +7,10 @@ use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec, ServiceStatu
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use wasmpod_apimachinery::format_labels;
+
 use super::Row;
-use crate::format::{age, format_labels, text};
+use crate::format::{age, text};
 
 pub fn row(object: &Value, now: Timestamp) -> Result<Row, serde_json::Error> {
     let service = Service::deserialize(object)?;
@@ -36,7 +38,7 @@ pub fn row(object: &Value, now: Timestamp) -> Result<Row, serde_json::Error> {
             ports
         }),
         json!(age(service.metadata.creation_timestamp.as_ref(), now)),
-        json!(format_labels(spec.selector.as_ref())),
+        json!(format_labels(object.pointer("/spec/selector"))),
     ]))
 }
 

@@ -21,17 +21,17 @@ const HTTP_HEADER_NAME_ERR_MSG: &str =
 const PORT_NAME_MAX_LENGTH: usize = 15;
 
 /// `MaxLenError`.
-pub(crate) fn max_len_error(length: usize) -> String {
+pub fn max_len_error(length: usize) -> String {
     format!("must be no more than {length} characters")
 }
 
 /// `InclusiveRangeError`.
-pub(crate) fn inclusive_range_error(lo: i64, hi: i64) -> String {
+pub fn inclusive_range_error(lo: i64, hi: i64) -> String {
     format!("must be between {lo} and {hi}, inclusive")
 }
 
 /// `RegexError`, including its quirky `'a',  or 'b', ` example list.
-pub(crate) fn regex_error(message: &str, format: &str, examples: &[&str]) -> String {
+pub fn regex_error(message: &str, format: &str, examples: &[&str]) -> String {
     if examples.is_empty() {
         return format!("{message} (regex used for validation is '{format}')");
     }
@@ -74,7 +74,7 @@ fn matches_qualified_name(value: &str) -> bool {
             .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
 }
 
-pub(crate) fn is_dns1123_label(value: &str) -> Vec<String> {
+pub fn is_dns1123_label(value: &str) -> Vec<String> {
     let mut errors = Vec::new();
     if value.len() > DNS1123_LABEL_MAX_LENGTH {
         errors.push(max_len_error(DNS1123_LABEL_MAX_LENGTH));
@@ -94,7 +94,7 @@ pub(crate) fn is_dns1123_label(value: &str) -> Vec<String> {
     errors
 }
 
-pub(crate) fn is_dns1123_subdomain(value: &str) -> Vec<String> {
+pub fn is_dns1123_subdomain(value: &str) -> Vec<String> {
     let mut errors = Vec::new();
     if value.len() > DNS1123_SUBDOMAIN_MAX_LENGTH {
         errors.push(max_len_error(DNS1123_SUBDOMAIN_MAX_LENGTH));
@@ -118,7 +118,7 @@ fn mask_trailing_dash(name: &str) -> String {
 }
 
 /// `NameIsDNSSubdomain(name, prefix)`.
-pub(crate) fn name_is_dns_subdomain(name: &str, prefix: bool) -> Vec<String> {
+pub fn name_is_dns_subdomain(name: &str, prefix: bool) -> Vec<String> {
     if prefix {
         is_dns1123_subdomain(&mask_trailing_dash(name))
     } else {
@@ -127,7 +127,7 @@ pub(crate) fn name_is_dns_subdomain(name: &str, prefix: bool) -> Vec<String> {
 }
 
 /// `NameIsDNSLabel(name, prefix)`.
-pub(crate) fn name_is_dns_label(name: &str, prefix: bool) -> Vec<String> {
+pub fn name_is_dns_label(name: &str, prefix: bool) -> Vec<String> {
     if prefix {
         is_dns1123_label(&mask_trailing_dash(name))
     } else {
@@ -135,7 +135,7 @@ pub(crate) fn name_is_dns_label(name: &str, prefix: bool) -> Vec<String> {
     }
 }
 
-pub(crate) fn is_qualified_name(value: &str) -> Vec<String> {
+pub fn is_qualified_name(value: &str) -> Vec<String> {
     let mut errors = Vec::new();
     let parts: Vec<&str> = value.split('/').collect();
     let name = match parts.as_slice() {
@@ -181,7 +181,7 @@ pub(crate) fn is_qualified_name(value: &str) -> Vec<String> {
     errors
 }
 
-pub(crate) fn is_valid_label_value(value: &str) -> Vec<String> {
+pub fn is_valid_label_value(value: &str) -> Vec<String> {
     let mut errors = Vec::new();
     if value.len() > LABEL_VALUE_MAX_LENGTH {
         errors.push(max_len_error(LABEL_VALUE_MAX_LENGTH));
@@ -197,7 +197,7 @@ pub(crate) fn is_valid_label_value(value: &str) -> Vec<String> {
 }
 
 /// `IsValidPortNum`.
-pub(crate) fn is_valid_port_num(port: i64) -> Vec<String> {
+pub fn is_valid_port_num(port: i64) -> Vec<String> {
     if (1..=65535).contains(&port) {
         Vec::new()
     } else {
@@ -206,7 +206,7 @@ pub(crate) fn is_valid_port_num(port: i64) -> Vec<String> {
 }
 
 /// `IsValidPortName` (IANA_SVC_NAME).
-pub(crate) fn is_valid_port_name(port: &str) -> Vec<String> {
+pub fn is_valid_port_name(port: &str) -> Vec<String> {
     let mut errors = Vec::new();
     if port.len() > PORT_NAME_MAX_LENGTH {
         errors.push(max_len_error(PORT_NAME_MAX_LENGTH));
@@ -229,7 +229,7 @@ pub(crate) fn is_valid_port_name(port: &str) -> Vec<String> {
 }
 
 /// `IsHTTPHeaderName`.
-pub(crate) fn is_http_header_name(value: &str) -> Vec<String> {
+pub fn is_http_header_name(value: &str) -> Vec<String> {
     let ok = !value.is_empty()
         && value
             .bytes()
@@ -254,7 +254,7 @@ const RELAXED_ENV_VAR_NAME_ERR_MSG: &str =
     "a valid environment variable name must consist only of printable ASCII characters other than '='";
 
 /// `IsConfigMapKey` (also used for Secret keys and key selectors).
-pub(crate) fn is_config_map_key(value: &str) -> Vec<String> {
+pub fn is_config_map_key(value: &str) -> Vec<String> {
     let mut errors = Vec::new();
     if value.len() > DNS1123_SUBDOMAIN_MAX_LENGTH {
         errors.push(max_len_error(DNS1123_SUBDOMAIN_MAX_LENGTH));
@@ -275,7 +275,7 @@ pub(crate) fn is_config_map_key(value: &str) -> Vec<String> {
 }
 
 /// `IsEnvVarName`: the strict rule (feature gate RelaxedEnvironmentVariableValidation off).
-pub(crate) fn is_env_var_name(value: &str) -> Vec<String> {
+pub fn is_env_var_name(value: &str) -> Vec<String> {
     let mut errors = Vec::new();
     let allowed = |b: u8| b.is_ascii_alphabetic() || matches!(b, b'-' | b'.' | b'_');
     let matches = value.as_bytes().split_first().is_some_and(|(first, rest)| {
@@ -293,7 +293,7 @@ pub(crate) fn is_env_var_name(value: &str) -> Vec<String> {
 }
 
 /// `IsRelaxedEnvVarName`: printable ASCII except '=' (gate RelaxedEnvironmentVariableValidation on).
-pub(crate) fn is_relaxed_env_var_name(value: &str) -> Vec<String> {
+pub fn is_relaxed_env_var_name(value: &str) -> Vec<String> {
     let mut errors = Vec::new();
     if value.is_empty() {
         errors.push("environment variable name must be non-empty".to_owned());
