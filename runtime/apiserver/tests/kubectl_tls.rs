@@ -1,28 +1,17 @@
 //! The real kubectl over HTTPS with the generated identity, token and kubeconfig (skipped,
 //! with a message, when kubectl is missing).
 
+mod common;
+
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::kubectl::{kubectl_available, Kubectl};
 use tokio::io::AsyncBufReadExt;
 use wasmpod_apiserver::{kubeconfig, load_or_create_token, ApiOptions, ApiServer, ServingIdentity};
 use wasmpod_storage::MemoryStorage;
-
-fn kubectl_available() -> bool {
-    let found = std::process::Command::new("kubectl")
-        .args(["version", "--client"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        eprintln!("skipping: no kubectl on PATH");
-    }
-    found
-}
 
 struct TlsServer {
     address: SocketAddr,
@@ -68,59 +57,6 @@ impl TlsServer {
     }
 }
 
-/// kubectl with its own HOME, cache and kubeconfig.
-struct Kubectl {
-    dir: tempfile::TempDir,
-    kubeconfig: PathBuf,
-}
-
-struct Output {
-    ok: bool,
-    stdout: String,
-    stderr: String,
-}
-
-impl Kubectl {
-    fn new(kubeconfig_text: &str) -> Kubectl {
-        let dir = tempfile::tempdir().unwrap();
-        let kubeconfig = dir.path().join("kubeconfig");
-        std::fs::write(&kubeconfig, kubeconfig_text).unwrap();
-        Kubectl { dir, kubeconfig }
-    }
-
-    fn command(&self, args: &[&str]) -> tokio::process::Command {
-        let mut command = tokio::process::Command::new("kubectl");
-        command
-            .env("HOME", self.dir.path())
-            .env_remove("KUBECONFIG")
-            .arg("--kubeconfig")
-            .arg(&self.kubeconfig)
-            .arg("--cache-dir")
-            .arg(self.dir.path().join("cache"))
-            .args(args)
-            .kill_on_drop(true);
-        command
-    }
-
-    async fn run(&self, args: &[&str]) -> Output {
-        let output = tokio::time::timeout(Duration::from_secs(60), self.command(args).output())
-            .await
-            .expect("kubectl timed out")
-            .unwrap();
-        Output {
-            ok: output.status.success(),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
-    }
-
-    fn write(&self, name: &str, text: &str) -> String {
-        let path = self.dir.path().join(name);
-        std::fs::write(&path, text).unwrap();
-        path.to_string_lossy().into_owned()
-    }
-}
-
 const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: hello\nspec:\n  containers:\n  - name: app\n    image: example.com/hello:1\n";
 
 /// kubectl's wording when discovery itself gets a 401 (as against kube-apiserver).
@@ -132,7 +68,7 @@ async fn kubectl_works_over_https_with_the_generated_kubeconfig() {
         return;
     }
     let t = TlsServer::start().await;
-    let k = Kubectl::new(&kubeconfig(
+    let k = Kubectl::with_config(&kubeconfig(
         &t.url(),
         Some(t.identity.cert_pem()),
         Some(&t.token),
@@ -182,7 +118,7 @@ async fn kubectl_without_the_token_is_unauthorized_over_https() {
 
     // No credentials at all: over https kubectl asks for a username on stdin before sending
     // anything, and gives up at end of input.
-    let anonymous = Kubectl::new(&kubeconfig(&t.url(), ca, None));
+    let anonymous = Kubectl::with_config(&kubeconfig(&t.url(), ca, None));
     let prompted = anonymous.run(&["get", "pods"]).await;
     assert!(!prompted.ok);
     assert_eq!(prompted.stdout, "Please enter Username: ");
@@ -195,7 +131,7 @@ async fn kubectl_without_the_token_is_unauthorized_over_https() {
     );
     let wrong = kubeconfig(&t.url(), ca, Some("not-the-token"));
     for (what, config) in [("basic auth", basic), ("a wrong token", wrong)] {
-        let k = Kubectl::new(&config);
+        let k = Kubectl::with_config(&config);
         let denied = k.run(&["get", "pods"]).await;
         assert!(!denied.ok, "{what}");
         assert_eq!(
@@ -215,7 +151,7 @@ async fn kubectl_rejects_a_server_certificate_its_ca_did_not_issue() {
     let t = TlsServer::start().await;
     let elsewhere = tempfile::tempdir().unwrap();
     let stranger = ServingIdentity::load_or_create(elsewhere.path(), &[]).unwrap();
-    let k = Kubectl::new(&kubeconfig(
+    let k = Kubectl::with_config(&kubeconfig(
         &t.url(),
         Some(stranger.cert_pem()),
         Some(&t.token),

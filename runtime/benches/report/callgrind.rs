@@ -77,11 +77,7 @@ pub fn measure(report: &mut Report) {
 
 /// The child's work: serve `requests` keep-alive requests from the pod, then exit.
 pub fn child(home: &std::path::Path, requests: usize) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = crate::node_runtime();
     let node = runtime
         .block_on(async { Node::new(NodeConfig::new(home.to_path_buf())) })
         .expect("node");

@@ -38,11 +38,7 @@ pub fn measure(pods: usize, report: &mut Report) {
         return;
     }
     let home = tempfile::tempdir().expect("temp dir");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = crate::node_runtime();
     let outcome = runtime.block_on(async {
         let node = Node::new(NodeConfig::new(home.path().to_path_buf())).expect("node");
         // Compile and load the image before measuring.

@@ -73,6 +73,15 @@ fn main() {
     report.write(&tools::target_dir());
 }
 
+/// The runtime a measured node runs on: what `wasmpod run` uses on this 2-core machine.
+pub fn node_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
 pub fn repo_file(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
 }

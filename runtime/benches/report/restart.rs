@@ -30,11 +30,7 @@ const POLL_INTERVAL: Duration = Duration::from_micros(50);
 
 pub fn measure(restarts: usize, report: &mut Report) {
     let home = tempfile::tempdir().expect("temp dir");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = crate::node_runtime();
     let mut config = NodeConfig::new(home.path().to_path_buf());
     config.benchmark_without_crash_backoff = true;
     let node = runtime.block_on(async { Node::new(config) }).expect("node");

@@ -11,7 +11,7 @@ use wasmpod_printers::EventStreamPrinter;
 
 use std::sync::Arc;
 
-use wasmpod_apiserver::ApiOptions;
+use wasmpod_apiserver::{ApiOptions, ServingIdentity};
 
 use super::CliError;
 use crate::control::ControlPlane;
@@ -35,7 +35,7 @@ pub async fn run(
     let control = ControlPlane::start(node.clone(), storage, ApiOptions::default())
         .await
         .map_err(|e| CliError::Server(e.message))?;
-    let api = serve_api(&control, SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+    let api = serve_api(&control, SocketAddr::from(([127, 0, 0, 1], 0)), None).await?;
     let discovery = crate::api::discovery_file(home);
     record_discovery(&discovery, &api)?;
     eprintln!(
@@ -118,8 +118,13 @@ pub fn record_discovery(file: &Path, url: &str) -> Result<(), CliError> {
     std::fs::write(file, format!("{url}\n")).map_err(io)
 }
 
-/// Serves the control plane's API on `listen` in the background; its URL.
-pub async fn serve_api(control: &ControlPlane, listen: SocketAddr) -> Result<String, CliError> {
+/// Serves the control plane's API on `listen` in the background, over HTTPS with `identity`
+/// when given; its URL.
+pub async fn serve_api(
+    control: &ControlPlane,
+    listen: SocketAddr,
+    identity: Option<ServingIdentity>,
+) -> Result<String, CliError> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|source| CliError::Io {
@@ -131,10 +136,15 @@ pub async fn serve_api(control: &ControlPlane, listen: SocketAddr) -> Result<Str
         source,
     })?;
     let api = control.api.clone();
+    let scheme = if identity.is_some() { "https" } else { "http" };
     tokio::spawn(async move {
-        if let Err(error) = api.serve(listener).await {
+        let served = match identity {
+            Some(identity) => api.serve_tls(listener, &identity).await,
+            None => api.serve(listener).await,
+        };
+        if let Err(error) = served {
             eprintln!("wasmpod: the API server stopped: {error}");
         }
     });
-    Ok(format!("http://{address}"))
+    Ok(format!("{scheme}://{address}"))
 }

@@ -65,10 +65,8 @@ pub async fn serve(
     let control = ControlPlane::start(node.clone(), Arc::new(storage), options)
         .await
         .map_err(|e| CliError::Server(e.message))?;
-    let url = match &secured {
-        None => serve_api(&control, listen).await?,
-        Some((identity, _)) => serve_api_tls(&control, listen, identity.clone()).await?,
-    };
+    let identity = secured.as_ref().map(|(identity, _)| identity.clone());
+    let url = serve_api(&control, listen, identity).await?;
     let discovery = crate::api::discovery_file(home);
     record_discovery(&discovery, &url)?;
     let config = match &secured {
@@ -128,25 +126,4 @@ fn write_private(path: &Path, text: &str) -> Result<(), CliError> {
         .open(path)
         .map_err(io)?;
     file.write_all(text.as_bytes()).map_err(io)
-}
-
-/// Serves the control plane's API over HTTPS on `listen` in the background; its URL.
-async fn serve_api_tls(
-    control: &ControlPlane,
-    listen: SocketAddr,
-    identity: ServingIdentity,
-) -> Result<String, CliError> {
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|source| CliError::Io {
-            context: format!("cannot listen on {listen} for the API"),
-            source,
-        })?;
-    let api = control.api.clone();
-    tokio::spawn(async move {
-        if let Err(error) = api.serve_tls(listener, &identity).await {
-            eprintln!("wasmpod: the API server stopped: {error}");
-        }
-    });
-    Ok(format!("https://{listen}"))
 }

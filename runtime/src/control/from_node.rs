@@ -27,29 +27,26 @@ async fn apply(api: &ApiServer, change: Change) {
     match change {
         Change::PodAdded(pod) | Change::PodModified(pod) => {
             let (namespace, name) = crate::store::key_of(&pod.metadata);
-            let Ok(mut object) = serde_json::to_value(&pod) else {
-                return;
-            };
-            unversioned(&mut object);
             // Gone from the API already (deleted meanwhile): nothing to report to.
-            let _ = api.update_status("pods", &namespace, &name, object).await;
+            if let Some(object) = unversioned(&pod) {
+                let _ = api.update_status("pods", &namespace, &name, object).await;
+            }
         }
         Change::PodDeleted(pod) => {
             let (namespace, name) = crate::store::key_of(&pod.metadata);
             let uid = pod.metadata.uid.clone().unwrap_or_default();
             final_delete(api, &namespace, &name, &uid).await;
         }
-        Change::EventAdded(event) | Change::EventModified(event) => {
+        Change::EventAdded(event) => {
+            let (namespace, _) = crate::store::key_of(&event.metadata);
+            if let Some(object) = unversioned(&event) {
+                let _ = api.create_object("events", &namespace, object).await;
+            }
+        }
+        // A repeat of an event (its count and lastTimestamp moved on).
+        Change::EventModified(event) => {
             let (namespace, name) = crate::store::key_of(&event.metadata);
-            let Ok(mut object) = serde_json::to_value(&event) else {
-                return;
-            };
-            unversioned(&mut object);
-            if api
-                .create_object("events", &namespace, object.clone())
-                .await
-                .is_err()
-            {
+            if let Some(object) = unversioned(&event) {
                 let _ = api.update_object("events", &namespace, &name, object).await;
             }
         }
@@ -69,9 +66,12 @@ pub(super) async fn final_delete(api: &ApiServer, namespace: &str, name: &str, u
     let _ = api.delete_object("pods", namespace, name, options).await;
 }
 
-/// The node's own resourceVersion means nothing to the API: write unconditionally.
-fn unversioned(object: &mut Value) {
-    if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+/// The object as JSON without the node's own resourceVersion, which means nothing to the
+/// API: the write is unconditional.
+fn unversioned(object: &impl serde::Serialize) -> Option<Value> {
+    let mut value = serde_json::to_value(object).ok()?;
+    if let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut) {
         metadata.remove("resourceVersion");
     }
+    Some(value)
 }

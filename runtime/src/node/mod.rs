@@ -413,12 +413,7 @@ impl Node {
         name: &str,
         grace: Option<i64>,
     ) -> Result<(), NodeError> {
-        let workers = lock(&self.shared.workers);
-        let worker = workers
-            .get(&(namespace.to_string(), name.to_string()))
-            .ok_or_else(|| NodeError::NotFound { name: name.into() })?;
-        let _ = worker.send(PodMessage::Delete { grace });
-        Ok(())
+        self.send_to_worker(namespace, name, PodMessage::Delete { grace })
     }
 
     /// Gives the pod's containers new images (container name, image); see
@@ -429,11 +424,20 @@ impl Node {
         name: &str,
         images: Vec<(String, String)>,
     ) -> Result<(), NodeError> {
+        self.send_to_worker(namespace, name, PodMessage::ImagesChanged(images))
+    }
+
+    fn send_to_worker(
+        &self,
+        namespace: &str,
+        name: &str,
+        message: PodMessage,
+    ) -> Result<(), NodeError> {
         let workers = lock(&self.shared.workers);
         let worker = workers
             .get(&(namespace.to_string(), name.to_string()))
             .ok_or_else(|| NodeError::NotFound { name: name.into() })?;
-        let _ = worker.send(PodMessage::ImagesChanged(images));
+        let _ = worker.send(message);
         Ok(())
     }
 

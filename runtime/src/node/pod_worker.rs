@@ -337,12 +337,7 @@ impl PodWorker {
                     "FailedPostStartHook",
                     message,
                 );
-                let grace = self
-                    .pod
-                    .spec
-                    .as_ref()
-                    .and_then(|s| s.termination_grace_period_seconds)
-                    .unwrap_or(30);
+                let grace = self.pod_grace_seconds();
                 self.kill(index, "FailedPostStartHook".into(), grace);
             }
         }
@@ -353,15 +348,7 @@ impl PodWorker {
             return;
         }
         self.deleting = true;
-        let grace_seconds = grace
-            .or_else(|| {
-                self.pod
-                    .spec
-                    .as_ref()
-                    .and_then(|s| s.termination_grace_period_seconds)
-            })
-            .unwrap_or(30)
-            .max(0);
+        let grace_seconds = grace.unwrap_or_else(|| self.pod_grace_seconds()).max(0);
         let deadline = add(now, Duration::from_secs(grace_seconds as u64));
         self.node
             .store
@@ -455,12 +442,7 @@ impl PodWorker {
             "DeadlineExceeded",
             DEADLINE_MESSAGE,
         );
-        let grace = self
-            .pod
-            .spec
-            .as_ref()
-            .and_then(|s| s.termination_grace_period_seconds)
-            .unwrap_or(30);
+        let grace = self.pod_grace_seconds();
         for index in 0..self.containers.len() {
             self.containers[index].waiting = None;
             if self.containers[index]
@@ -474,8 +456,6 @@ impl PodWorker {
         }
     }
 
-    /// A running container whose liveness or startup probe tripped is killed (and restarted
-    /// unless the pod's restartPolicy is Never).
     /// `computePodActions` on a changed container definition: kill it ("definition changed")
     /// and let the sync start it again with the new image.
     fn change_images(&mut self, images: Vec<(String, String)>) {
@@ -509,18 +489,24 @@ impl PodWorker {
                 .as_ref()
                 .is_some_and(|r| !r.stopping);
             if running {
-                let grace = self
-                    .pod
-                    .spec
-                    .as_ref()
-                    .and_then(|s| s.termination_grace_period_seconds)
-                    .unwrap_or(30);
+                let grace = self.pod_grace_seconds();
                 let message = format!("Container {name} definition changed, will be restarted");
                 self.kill(index, message, grace);
             }
         }
     }
 
+    /// The pod's terminationGracePeriodSeconds (30 s unless set).
+    fn pod_grace_seconds(&self) -> i64 {
+        self.pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.termination_grace_period_seconds)
+            .unwrap_or(30)
+    }
+
+    /// A running container whose liveness or startup probe tripped is killed (and restarted
+    /// unless the pod's restartPolicy is Never).
     fn kill_if_probe_tripped(&mut self, index: usize) {
         let container = &self.containers[index];
         let tripped = [ProbeType::Liveness, ProbeType::Startup]
@@ -540,13 +526,7 @@ impl PodWorker {
         let grace = probe_type
             .of(&container.spec)
             .and_then(|p| p.termination_grace_period_seconds)
-            .or_else(|| {
-                self.pod
-                    .spec
-                    .as_ref()
-                    .and_then(|s| s.termination_grace_period_seconds)
-            })
-            .unwrap_or(30);
+            .unwrap_or_else(|| self.pod_grace_seconds());
         self.kill(index, message, grace);
     }
 

@@ -1,6 +1,8 @@
 //! Shared test support: a server on a loopback socket and a small HTTP/1.1 client.
 #![allow(dead_code)]
 
+pub mod kubectl;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
