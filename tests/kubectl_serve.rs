@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Restarts after three good answers. The one-second initial delay keeps the first probe off
+/// the instant the container starts, before its port is bound (a probe there would be refused
+/// and restart it for another reason than the 500s this test looks for).
 const FAST_FAILING: &str = r#"
 apiVersion: v1
 kind: Pod
@@ -22,7 +25,7 @@ spec:
     image: health_image:latest
     imagePullPolicy: IfNotPresent
     ports: [{containerPort: 8080}]
-    livenessProbe: {httpGet: {path: /, port: 8080}, periodSeconds: 1, failureThreshold: 1}
+    livenessProbe: {httpGet: {path: /, port: 8080}, initialDelaySeconds: 1, periodSeconds: 1, failureThreshold: 1}
 "#;
 
 fn kubectl_available() -> bool {

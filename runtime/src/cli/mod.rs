@@ -24,10 +24,10 @@ pub enum CliError {
     Usage(String),
     #[error("{0}")]
     Server(String),
-    #[error("no running wasmpod found ({file} is missing): start one with `wasmpod run FILE`, or pass --server URL / set WASMPOD_SERVER")]
+    #[error("no running wasmpod found ({file} is missing): start one with `wasmpod run FILE` or `wasmpod serve`, or pass --server URL / set WASMPOD_SERVER")]
     NoServer { file: PathBuf },
     #[error(
-        "cannot reach the wasmpod API at {server}: {reason} (is `wasmpod run` still running?)"
+        "cannot reach the wasmpod API at {server}: {reason} (is `wasmpod run` or `wasmpod serve` still running?)"
     )]
     Unreachable { server: String, reason: String },
     #[error("{context}: {source}")]

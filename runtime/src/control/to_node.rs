@@ -131,13 +131,10 @@ impl PodSync {
         };
         let (namespace, name) = crate::store::key_of(&pod.metadata);
         let uid = pod.metadata.uid.clone().unwrap_or_default();
-        let known = self
-            .node
-            .store()
-            .pod(&namespace, &name)
-            .is_some_and(|p| p.metadata.uid.as_deref() == Some(uid.as_str()));
+        // The node's copy of this incarnation of the pod, if it runs it.
+        let running = self.running(&namespace, &name, &uid);
         if pod.metadata.deletion_timestamp.is_some() {
-            if !known {
+            if running.is_none() {
                 // Nothing runs it (a node restarted mid-deletion): finish the deletion.
                 super::from_node::final_delete(&self.api, &namespace, &name, &uid).await;
                 return;
@@ -148,29 +145,24 @@ impl PodSync {
             }
             return;
         }
-        if !known {
+        let Some(running) = running else {
             if let Err(error) = self.node.adopt(vec![pod]) {
                 eprintln!("wasmpod: cannot run pod {namespace}/{name}: {error}");
             }
             return;
-        }
-        // The only spec change a pod allows that a kubelet acts on: container images.
-        let images = |pod: &Pod| -> Vec<(String, String)> {
-            pod.spec
-                .iter()
-                .flat_map(|s| {
-                    s.containers
-                        .iter()
-                        .chain(s.init_containers.iter().flatten())
-                })
-                .filter_map(|c| Some((c.name.clone(), c.image.clone()?)))
-                .collect()
         };
-        let wanted = images(&pod);
-        let running = self.node.store().pod(&namespace, &name).map(|p| images(&p));
-        if running.is_some_and(|running| running != wanted) {
+        // The only spec change a pod allows that a kubelet acts on: container images.
+        let wanted = container_images(&pod);
+        if container_images(&running) != wanted {
             let _ = self.node.update_images(&namespace, &name, wanted);
         }
+    }
+
+    fn running(&self, namespace: &str, name: &str, uid: &str) -> Option<Pod> {
+        self.node
+            .store()
+            .pod(namespace, name)
+            .filter(|p| p.metadata.uid.as_deref() == Some(uid))
     }
 
     /// The pod left the API (a forced delete, or the final delete after its stop).
@@ -185,15 +177,23 @@ impl PodSync {
         let uid = pod.metadata.uid.clone().unwrap_or_default();
         self.stopping
             .remove(&(namespace.clone(), name.clone(), uid.clone()));
-        let running = self
-            .node
-            .store()
-            .pod(&namespace, &name)
-            .is_some_and(|p| p.metadata.uid.as_deref() == Some(uid.as_str()));
-        if running {
+        if self.running(&namespace, &name, &uid).is_some() {
             let _ = self.node.delete_pod(&namespace, &name, Some(0));
         }
     }
+}
+
+/// (container name, image) of every container and init container.
+fn container_images(pod: &Pod) -> Vec<(String, String)> {
+    pod.spec
+        .iter()
+        .flat_map(|s| {
+            s.containers
+                .iter()
+                .chain(s.init_containers.iter().flatten())
+        })
+        .filter_map(|c| Some((c.name.clone(), c.image.clone()?)))
+        .collect()
 }
 
 /// Sets `spec.nodeName` with a compare-and-swap on the stored pod (the binding subresource's
