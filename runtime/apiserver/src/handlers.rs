@@ -283,6 +283,19 @@ impl ApiServer {
                     ok_json(&success_status(resource, name, uid))
                 }
             }
+            (Method::POST, Some(name), Some("binding")) if resource.plural == "pods" => {
+                let body = read_body(headers, body).await?;
+                let binding: Value = serde_json::from_slice(&body)
+                    .map_err(|e| ApiError::bad_request(e.to_string()))?;
+                let node = crate::binding::binding_target(&binding)?;
+                self.bind_pod(&namespace, name, &node).await?;
+                // kube-apiserver answers a binding with 201 and a Success status.
+                Ok(json_response(
+                    201,
+                    JSON,
+                    &success_status(resource, name, ""),
+                ))
+            }
             (method, Some(name), Some("scale")) if resource.subresources.scale => {
                 self.scale_request(&method, headers, resource, &namespace, name, &query, body)
                     .await
@@ -422,7 +435,8 @@ impl ApiServer {
 
 fn known_subresource(resource: &crate::resources::Resource, subresource: &str) -> bool {
     let s = resource.subresources;
-    (subresource == "status" && s.status)
+    (subresource == "binding" && resource.plural == "pods")
+        || (subresource == "status" && s.status)
         || (subresource == "scale" && s.scale)
         || (subresource == "log" && s.log)
 }

@@ -13,9 +13,12 @@
 //! [`ApiServer::delete_object`], plus [`object_key`] and [`decode_object`] for watching storage.
 
 mod auth;
+mod binding;
 mod body;
 mod discovery;
+mod event_recorder;
 mod handlers;
+mod informer;
 mod kubeconfig;
 mod list;
 mod logs;
@@ -29,6 +32,7 @@ mod resources;
 mod routes;
 mod scale;
 mod server;
+mod service_addresses;
 mod status_errors;
 mod tables;
 mod tls;
@@ -41,10 +45,13 @@ use std::time::Duration;
 use wasmpod_storage::Storage;
 
 pub use body::BoxBody;
+pub use event_recorder::{EventKind, EventRecorder};
+pub use informer::{Informer, ObjectList};
 pub use kubeconfig::kubeconfig;
 pub use logs::{LogOptions, LogSource, LogStream};
 pub use objects::{decode_object, object_key, DeleteOptions, DeleteOutcome, Preconditions};
 pub use resources::{Resource, RESOURCES};
+pub use service_addresses::ServiceIpRange;
 pub use status_errors::{ApiError, StatusCause, StatusDetails};
 pub use tls::{load_or_create_token, ServingIdentity, TlsError};
 
@@ -71,6 +78,10 @@ pub struct ApiOptions {
     pub bookmark_interval: Duration,
     /// Watch length when the client gives no `timeoutSeconds` (kube: 30–60 min).
     pub default_watch_timeout: Duration,
+    /// Where Service ClusterIPs come from (`--service-cluster-ip-range`).
+    pub service_cluster_ip_range: ServiceIpRange,
+    /// Where NodePorts come from (`--service-node-port-range`, 30000-32767).
+    pub service_node_port_range: std::ops::RangeInclusive<u16>,
 }
 
 impl Default for ApiOptions {
@@ -84,6 +95,8 @@ impl Default for ApiOptions {
             event_sweep_interval: Duration::from_secs(60),
             bookmark_interval: Duration::from_secs(60),
             default_watch_timeout: Duration::from_secs(1800),
+            service_cluster_ip_range: ServiceIpRange::default(),
+            service_node_port_range: 30000..=32767,
         }
     }
 }

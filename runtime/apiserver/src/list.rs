@@ -34,6 +34,15 @@ impl Filter {
         })
     }
 
+    /// No selectors: every object of the resource.
+    pub fn everything() -> Filter {
+        Filter {
+            kind: "",
+            labels: Selector::everything(),
+            fields: FieldSelector::default(),
+        }
+    }
+
     /// Adds `metadata.name=<name>` (a watch on a single object's path).
     pub fn with_name(self, name: &str) -> Result<Filter, ApiError> {
         let combined = if self.fields.is_empty() {

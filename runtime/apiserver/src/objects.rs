@@ -77,6 +77,8 @@ pub(crate) struct Written {
 pub(crate) enum UpdateTarget {
     Main,
     Status,
+    /// `pods/binding`: the built object is stored as is (only the scheduler's fields move).
+    Binding,
 }
 
 pub(crate) fn set_resource_version(object: &mut Value, revision: i64) {
@@ -307,6 +309,11 @@ impl ApiServer {
             self.require_namespace(namespace).await?;
         }
         let object = admit(resource, object, Operation::Create)?.object;
+        let object = if resource.kind == "Service" {
+            self.prepare_service(object).await?
+        } else {
+            object
+        };
         let name = meta_str(&object, "name").to_string();
         if options.dry_run {
             return Ok(Written { object, warnings });
@@ -422,6 +429,7 @@ impl ApiServer {
                     self.prepare_main_update(resource, namespace, &current, normalized)?
                 }
                 UpdateTarget::Status => prepare_status_update(resource, &current, &normalized),
+                UpdateTarget::Binding => normalized,
             };
             set_resource_version(&mut object, kv.mod_revision);
             if without_resource_version(&object) == without_resource_version(&current) {
@@ -540,7 +548,7 @@ impl ApiServer {
             let plan = if resource.plural == "pods" {
                 pod_deletion_plan(&current, options.grace_period_seconds)
             } else {
-                DeletionPlan::Now
+                propagation_plan(&current, options.propagation_policy.as_deref())?
             };
             let plan = match plan {
                 DeletionPlan::Now if has_finalizers(&current) => {
@@ -701,6 +709,54 @@ fn pod_deletion_plan(pod: &Value, requested_grace: Option<i64>) -> DeletionPlan 
     } else {
         DeletionPlan::Mark(mark_for_deletion(pod, grace))
     }
+}
+
+/// The garbage collector's finalizers (`rest.BeforeDelete` + `deletionFinalizersForGarbageCollection`):
+/// Foreground and Orphan keep the owner, marked, until the collector has handled its dependents;
+/// Background (the default) deletes it now and leaves the dependents to the collector.
+fn propagation_plan(object: &Value, policy: Option<&str>) -> Result<DeletionPlan, ApiError> {
+    let finalizer = match policy.unwrap_or("") {
+        "" | "Background" => return Ok(DeletionPlan::Now),
+        "Foreground" => "foregroundDeletion",
+        "Orphan" => "orphan",
+        other => {
+            return Err(ApiError::new(
+                422,
+                "Invalid",
+                format!("DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \"{other}\": supported values: \"Foreground\", \"Background\", \"Orphan\""),
+            ))
+        }
+    };
+    if !meta_str(object, "deletionTimestamp").is_empty() {
+        let mut finalizers = finalizers_of(object);
+        if finalizers.iter().any(|f| f == finalizer) {
+            return Ok(DeletionPlan::AlreadyPending);
+        }
+        finalizers.push(finalizer.to_string());
+        let mut marked = object.clone();
+        marked["metadata"]["finalizers"] = json!(finalizers);
+        return Ok(DeletionPlan::Mark(marked));
+    }
+    let mut marked = mark_for_deletion(object, 0);
+    let mut finalizers = finalizers_of(object);
+    if !finalizers.iter().any(|f| f == finalizer) {
+        finalizers.push(finalizer.to_string());
+    }
+    marked["metadata"]["finalizers"] = json!(finalizers);
+    Ok(DeletionPlan::Mark(marked))
+}
+
+fn finalizers_of(object: &Value) -> Vec<String> {
+    object
+        .pointer("/metadata/finalizers")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn mark_for_deletion(object: &Value, grace: i64) -> Value {

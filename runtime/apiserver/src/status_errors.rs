@@ -37,7 +37,7 @@ pub struct StatusDetails {
 }
 
 impl ApiError {
-    fn new(code: u16, reason: &str, message: impl Into<String>) -> ApiError {
+    pub(crate) fn new(code: u16, reason: &str, message: impl Into<String>) -> ApiError {
         ApiError {
             code,
             reason: reason.to_string(),

@@ -70,6 +70,20 @@ pub static RESOURCES: &[Resource] = &[
         delete_returns_object: false,
     },
     Resource {
+        plural: "endpoints",
+        singular: "endpoints",
+        kind: "Endpoints",
+        group: "",
+        version: "v1",
+        namespaced: true,
+        short_names: &["ep"],
+        categories: &[],
+        storage_prefix: "services/endpoints",
+        subresources: NONE,
+        tracks_generation: false,
+        delete_returns_object: false,
+    },
+    Resource {
         plural: "events",
         singular: "event",
         kind: "Event",
@@ -96,6 +110,21 @@ pub static RESOURCES: &[Resource] = &[
         subresources: STATUS,
         tracks_generation: false,
         delete_returns_object: true,
+    },
+    Resource {
+        plural: "nodes",
+        singular: "node",
+        kind: "Node",
+        group: "",
+        version: "v1",
+        namespaced: false,
+        short_names: &["no"],
+        categories: &[],
+        // kube-apiserver keeps nodes under their pre-1.0 name.
+        storage_prefix: "minions",
+        subresources: STATUS,
+        tracks_generation: false,
+        delete_returns_object: false,
     },
     Resource {
         plural: "pods",
@@ -185,10 +214,43 @@ pub static RESOURCES: &[Resource] = &[
         tracks_generation: true,
         delete_returns_object: false,
     },
+    Resource {
+        plural: "leases",
+        singular: "lease",
+        kind: "Lease",
+        group: "coordination.k8s.io",
+        version: "v1",
+        namespaced: true,
+        short_names: &[],
+        categories: &[],
+        storage_prefix: "leases",
+        subresources: NONE,
+        tracks_generation: false,
+        delete_returns_object: false,
+    },
+    Resource {
+        plural: "endpointslices",
+        singular: "endpointslice",
+        kind: "EndpointSlice",
+        group: "discovery.k8s.io",
+        version: "v1",
+        namespaced: true,
+        short_names: &[],
+        categories: &[],
+        storage_prefix: "endpointslices",
+        subresources: NONE,
+        tracks_generation: true,
+        delete_returns_object: false,
+    },
 ];
 
 /// The API groups served besides core, with their versions (autoscaling only for `Scale`).
-pub static GROUPS: &[(&str, &str)] = &[("apps", "v1"), ("autoscaling", "v1")];
+pub static GROUPS: &[(&str, &str)] = &[
+    ("apps", "v1"),
+    ("autoscaling", "v1"),
+    ("coordination.k8s.io", "v1"),
+    ("discovery.k8s.io", "v1"),
+];
 
 /// The resource with this plural name, if served.
 pub fn lookup(plural: &str) -> Option<&'static Resource> {

@@ -3,9 +3,11 @@
 //! JSON is the re-encoded typed object.
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{
-    ConfigMap, Event, Namespace, Pod, ReplicationController, Secret, Service,
+    ConfigMap, Endpoints, Event, Namespace, Node, Pod, ReplicationController, Secret, Service,
 };
+use k8s_openapi::api::discovery::v1::EndpointSlice;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -53,6 +55,10 @@ pub fn normalize(
         "Service" => round_trip::<Service>(resource, object)?,
         "ReplicaSet" => round_trip::<ReplicaSet>(resource, object)?,
         "Deployment" => round_trip::<Deployment>(resource, object)?,
+        "Node" => round_trip::<Node>(resource, object)?,
+        "Endpoints" => round_trip::<Endpoints>(resource, object)?,
+        "EndpointSlice" => round_trip::<EndpointSlice>(resource, object)?,
+        "Lease" => round_trip::<Lease>(resource, object)?,
         other => return Err(ApiError::internal(format!("no codec for kind {other}"))),
     };
     let unknown: Vec<String> = wasmpod_manifest::unknown_fields(object, &reencoded)
