@@ -4,8 +4,17 @@
 //! revision that every successful write bumps by exactly one, per-key `create_revision` /
 //! `mod_revision`, compare-and-swap updates, prefix watches that resume from a revision, and
 //! compaction of the history those watches replay.
+//!
+//! Backends: `MemoryStorage`, `RedbStorage` (one machine, durable) and, with feature `etcd`,
+//! `EtcdStorage` (a cluster's state in etcd). `election` picks the one node that runs the
+//! controllers.
 
+pub mod election;
 mod error;
+#[cfg(feature = "etcd")]
+mod etcd_backend;
+#[cfg(feature = "etcd")]
+pub mod etcd_cluster;
 mod history;
 mod memory;
 mod ops;
@@ -20,6 +29,8 @@ use async_trait::async_trait;
 pub use bytes::Bytes;
 
 pub use error::{Result, StorageError};
+#[cfg(feature = "etcd")]
+pub use etcd_backend::{EtcdOptions, EtcdStorage};
 pub use memory::MemoryStorage;
 pub use options::{Durability, RetentionPolicy, StorageOptions};
 pub use redb_backend::{RedbStorage, DATABASE_FILE_NAME};
@@ -81,7 +92,7 @@ impl WatchEvent {
     }
 }
 
-/// The storage API shared by every backend (memory, redb, later etcd).
+/// The storage API shared by every backend (memory, redb, etcd).
 #[async_trait]
 pub trait Storage: Send + Sync {
     /// The object at `key`, if any. Expired keys stay visible until swept.
@@ -96,8 +107,24 @@ pub trait Storage: Send + Sync {
         limit: usize,
     ) -> Result<ListResult>;
 
+    /// Like `list`, but reads the snapshot at `revision` (an earlier page's
+    /// `ListResult::revision`), so that every page of a paginated list comes from one snapshot
+    /// as with kube-apiserver on etcd; fails with `Compacted` once that revision is gone.
+    /// Backends without multi-version reads (memory, redb) read the current state, as their
+    /// `list` always does.
+    async fn list_at_revision(
+        &self,
+        prefix: &str,
+        start_after_key: Option<&str>,
+        limit: usize,
+        revision: i64,
+    ) -> Result<ListResult> {
+        let _ = revision;
+        self.list(prefix, start_after_key, limit).await
+    }
+
     /// Creates `key`; fails with `AlreadyExists` if present. `expires_at` marks it for
-    /// `sweep_expired`.
+    /// `sweep_expired` (on etcd: attaches a lease, and etcd deletes the key itself).
     async fn create_expiring(
         &self,
         key: &str,
@@ -130,7 +157,8 @@ pub trait Storage: Send + Sync {
     async fn apply_retention(&self, now: SystemTime) -> Result<i64>;
 
     /// Deletes, as ordinary deletes (watchers see them), every key whose expiry is at or before
-    /// `now`; returns the deleted objects.
+    /// `now`; returns the deleted objects. A no-op returning nothing on etcd, which deletes
+    /// expiring keys itself when their lease runs out.
     async fn sweep_expired(&self, now: SystemTime) -> Result<Vec<KeyValue>>;
 
     async fn current_revision(&self) -> Result<i64>;

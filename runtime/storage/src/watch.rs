@@ -107,10 +107,20 @@ impl WatchHub {
 /// watcher did not keep up (after every event that was buffered before that).
 pub struct WatchStream {
     backlog: VecDeque<WatchEvent>,
-    live: mpsc::Receiver<WatchEvent>,
-    overflowed: Arc<AtomicBool>,
+    live: LiveSource,
     last_delivered: i64,
     ended: bool,
+}
+
+/// Where live events come from: the in-process hub (memory, redb) or a backend task that
+/// forwards events and, at most once, a final error (etcd).
+enum LiveSource {
+    Hub {
+        live: mpsc::Receiver<WatchEvent>,
+        overflowed: Arc<AtomicBool>,
+    },
+    #[cfg_attr(not(feature = "etcd"), allow(dead_code))]
+    Forwarded(mpsc::Receiver<Result<WatchEvent>>),
 }
 
 impl WatchStream {
@@ -118,9 +128,26 @@ impl WatchStream {
     pub(crate) fn new(subscription: Subscription, backlog: Vec<WatchEvent>) -> Self {
         WatchStream {
             backlog: backlog.into(),
-            live: subscription.live,
-            overflowed: subscription.overflowed,
+            live: LiveSource::Hub {
+                live: subscription.live,
+                overflowed: subscription.overflowed,
+            },
             last_delivered: subscription.after_revision,
+            ended: false,
+        }
+    }
+
+    /// A stream fed by a backend task: events in revision order, then optionally one error
+    /// after which the task drops its sender. A closed channel ends the stream.
+    #[cfg_attr(not(feature = "etcd"), allow(dead_code))]
+    pub(crate) fn forwarded(
+        receiver: mpsc::Receiver<Result<WatchEvent>>,
+        after_revision: i64,
+    ) -> Self {
+        WatchStream {
+            backlog: VecDeque::new(),
+            live: LiveSource::Forwarded(receiver),
+            last_delivered: after_revision,
             ended: false,
         }
     }
@@ -142,22 +169,36 @@ impl WatchStream {
             self.last_delivered = event.revision();
             return Poll::Ready(Some(Ok(event)));
         }
-        match self.live.poll_recv(cx) {
-            Poll::Ready(Some(event)) => {
+        let received = match &mut self.live {
+            LiveSource::Hub { live, overflowed } => match live.poll_recv(cx) {
+                Poll::Ready(Some(event)) => Some(Ok(event)),
+                Poll::Ready(None) if overflowed.load(Ordering::Acquire) => {
+                    Some(Err(StorageError::WatchTooSlow {
+                        last_delivered_revision: self.last_delivered,
+                    }))
+                }
+                Poll::Ready(None) => None,
+                Poll::Pending => return Poll::Pending,
+            },
+            LiveSource::Forwarded(receiver) => match receiver.poll_recv(cx) {
+                Poll::Ready(received) => received,
+                Poll::Pending => return Poll::Pending,
+            },
+        };
+        match received {
+            Some(Ok(event)) => {
                 self.last_delivered = event.revision();
                 Poll::Ready(Some(Ok(event)))
             }
-            Poll::Ready(None) => {
+            Some(Err(error)) => {
+                // An error always ends the stream, whichever source produced it.
                 self.ended = true;
-                if self.overflowed.load(Ordering::Acquire) {
-                    Poll::Ready(Some(Err(StorageError::WatchTooSlow {
-                        last_delivered_revision: self.last_delivered,
-                    })))
-                } else {
-                    Poll::Ready(None)
-                }
+                Poll::Ready(Some(Err(error)))
             }
-            Poll::Pending => Poll::Pending,
+            None => {
+                self.ended = true;
+                Poll::Ready(None)
+            }
         }
     }
 }

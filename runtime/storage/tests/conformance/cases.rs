@@ -14,12 +14,12 @@ fn keep_all() -> StorageOptions {
     }
 }
 
-fn open(factory: Factory) -> Fixture {
-    factory(keep_all())
+async fn open(factory: Factory) -> Fixture {
+    factory(keep_all()).await
 }
 
 pub async fn fresh_store_starts_at_revision_one(factory: Factory) {
-    let fixture = open(factory);
+    let fixture = open(factory).await;
     let store = &fixture.storage;
     assert_eq!(store.current_revision().await.unwrap(), 1);
     assert_eq!(store.compacted_revision().await.unwrap(), 0);
@@ -31,7 +31,7 @@ pub async fn fresh_store_starts_at_revision_one(factory: Factory) {
 }
 
 pub async fn create_get_and_already_exists(factory: Factory) {
-    let fixture = open(factory);
+    let fixture = open(factory).await;
     let store = &fixture.storage;
     let key = "/registry/pods/default/health1";
     let created = store.create(key, bytes("{\"v\":1}")).await.unwrap();
@@ -60,7 +60,7 @@ pub async fn create_get_and_already_exists(factory: Factory) {
 }
 
 pub async fn update_is_compare_and_swap(factory: Factory) {
-    let fixture = open(factory);
+    let fixture = open(factory).await;
     let store = &fixture.storage;
     let key = "/registry/pods/default/a";
     store.create(key, bytes("1")).await.unwrap();
@@ -95,7 +95,7 @@ pub async fn update_is_compare_and_swap(factory: Factory) {
 }
 
 pub async fn delete_returns_last_value_and_checks_revision(factory: Factory) {
-    let fixture = open(factory);
+    let fixture = open(factory).await;
     let store = &fixture.storage;
     let key = "/registry/pods/default/a";
     store.create(key, bytes("1")).await.unwrap();
@@ -122,7 +122,7 @@ pub async fn delete_returns_last_value_and_checks_revision(factory: Factory) {
 }
 
 pub async fn list_filters_prefix_orders_and_pages(factory: Factory) {
-    let fixture = open(factory);
+    let fixture = open(factory).await;
     let store = &fixture.storage;
     for name in ["c", "a", "e", "b", "d"] {
         let key = format!("/registry/pods/default/{name}");
@@ -183,7 +183,7 @@ fn names(items: &[wasmpod_storage::KeyValue]) -> Vec<String> {
 }
 
 pub async fn list_is_a_consistent_snapshot_under_concurrent_writes(factory: Factory) {
-    let fixture = open(factory);
+    let fixture = open(factory).await;
     let store = fixture.storage.clone();
     for i in 0..8 {
         store.create(&format!("/s/{i}"), bytes("0")).await.unwrap();
@@ -214,7 +214,7 @@ pub async fn list_is_a_consistent_snapshot_under_concurrent_writes(factory: Fact
 }
 
 pub async fn watch_replays_history_then_live_events(factory: Factory) {
-    let fixture = open(factory);
+    let fixture = open(factory).await;
     let store = &fixture.storage;
     store
         .create("/registry/pods/default/a", bytes("1"))
@@ -278,7 +278,7 @@ pub async fn watch_replays_history_then_live_events(factory: Factory) {
 }
 
 pub async fn watch_from_a_future_revision_skips_earlier_events(factory: Factory) {
-    let fixture = open(factory);
+    let fixture = open(factory).await;
     let store = &fixture.storage;
     let mut watch = store.watch("/k/", 3).await.unwrap();
     for i in 0..4 {
@@ -290,7 +290,7 @@ pub async fn watch_from_a_future_revision_skips_earlier_events(factory: Factory)
 pub async fn watch_has_no_gap_or_duplicate_with_concurrent_writers(factory: Factory) {
     const WRITERS: usize = 4;
     const WRITES_PER_WRITER: usize = 100;
-    let fixture = open(factory);
+    let fixture = open(factory).await;
     let store = fixture.storage.clone();
 
     let mut writers = Vec::new();
@@ -332,7 +332,7 @@ pub async fn watch_has_no_gap_or_duplicate_with_concurrent_writers(factory: Fact
 }
 
 pub async fn compaction_makes_older_watches_fail(factory: Factory) {
-    let fixture = open(factory);
+    let fixture = open(factory).await;
     let store = &fixture.storage;
     for i in 0..5 {
         store.create(&format!("/c/{i}"), bytes("v")).await.unwrap(); // 2..=6
@@ -365,7 +365,8 @@ pub async fn retention_keeps_the_last_n_revisions(factory: Factory) {
             max_age: None,
         },
         ..StorageOptions::default()
-    });
+    })
+    .await;
     let store = &fixture.storage;
     for i in 0..20 {
         store.create(&format!("/r/{i}"), bytes("v")).await.unwrap(); // 2..=21
@@ -386,7 +387,8 @@ pub async fn retention_drops_history_older_than_max_age(factory: Factory) {
             max_age: Some(Duration::from_secs(300)),
         },
         ..StorageOptions::default()
-    });
+    })
+    .await;
     let store = &fixture.storage;
     for i in 0..3 {
         store.create(&format!("/r/{i}"), bytes("v")).await.unwrap(); // 2..=4
@@ -404,7 +406,7 @@ pub async fn retention_drops_history_older_than_max_age(factory: Factory) {
 }
 
 pub async fn ttl_keys_are_swept_as_ordinary_deletes(factory: Factory) {
-    let fixture = open(factory);
+    let fixture = open(factory).await;
     let store = &fixture.storage;
     let at = |secs: u64| UNIX_EPOCH + Duration::from_secs(1_900_000_000 + secs);
     let mut watch = store.watch("/registry/events/", 1).await.unwrap();
@@ -471,7 +473,7 @@ pub async fn ttl_keys_are_swept_as_ordinary_deletes(factory: Factory) {
 }
 
 pub async fn create_with_ttl_sets_expiry_from_now(factory: Factory) {
-    let fixture = open(factory);
+    let fixture = open(factory).await;
     let store = &fixture.storage;
     let before = SystemTime::now();
     let kv = store
@@ -499,7 +501,8 @@ pub async fn slow_watcher_ends_with_too_slow_without_blocking_writers(factory: F
     let fixture = factory(StorageOptions {
         watch_buffer: 4,
         ..keep_all()
-    });
+    })
+    .await;
     let store = &fixture.storage;
     let mut slow = store.watch("/slow/", 1).await.unwrap();
     let mut fast = store.watch("/slow/", 1).await.unwrap();
@@ -528,7 +531,7 @@ pub async fn slow_watcher_ends_with_too_slow_without_blocking_writers(factory: F
 }
 
 pub async fn dropping_the_store_ends_watch_streams(factory: Factory) {
-    let fixture = open(factory);
+    let fixture = open(factory).await;
     let mut watch = fixture.storage.watch("/", 1).await.unwrap();
     let storage: Arc<dyn Storage> = fixture.storage;
     drop(storage);
