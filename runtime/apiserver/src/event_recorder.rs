@@ -26,6 +26,9 @@ impl EventKind {
     }
 }
 
+/// Correlation key → (event namespace, event name, count) of an event already written.
+type WrittenEvent = (String, String, i64);
+
 /// Records events for one component (`source.component`); cheap to clone.
 #[derive(Clone)]
 pub struct EventRecorder {
@@ -33,8 +36,7 @@ pub struct EventRecorder {
     component: String,
     /// `source.host` (empty for cluster-level controllers).
     host: String,
-    /// Correlation key → (event namespace, event name, count).
-    written: Arc<Mutex<HashMap<String, (String, String, i64)>>>,
+    written: Arc<Mutex<HashMap<String, WrittenEvent>>>,
 }
 
 impl EventRecorder {
@@ -86,10 +88,14 @@ impl EventRecorder {
                 .unwrap_or("")
                 .to_string()
         };
-        let (name, uid) = (
-            meta("name"),
-            if with_uid { meta("uid") } else { String::new() },
-        );
+        let name = meta("name");
+        // Node events carry the node's name as uid (the kubelet's node reference), which is
+        // what `kubectl describe node` searches for.
+        let uid = match (with_uid, object.get("kind").and_then(Value::as_str)) {
+            (false, _) => String::new(),
+            (true, Some("Node")) => name.clone(),
+            (true, _) => meta("uid"),
+        };
         // Cluster-scoped objects (nodes) have their events in "default", as client-go does.
         let namespace = match meta("namespace") {
             namespace if namespace.is_empty() => "default".to_string(),

@@ -80,6 +80,10 @@ pub struct ApiOptions {
     pub default_watch_timeout: Duration,
     /// Where Service ClusterIPs come from (`--service-cluster-ip-range`).
     pub service_cluster_ip_range: ServiceIpRange,
+    /// The DefaultTolerationSeconds admission plugin's `tolerationSeconds` for the
+    /// not-ready/unreachable NoExecute taints (kube-apiserver's
+    /// `--default-unreachable-toleration-seconds`, 300).
+    pub default_toleration_seconds: i64,
     /// Where NodePorts come from (`--service-node-port-range`, 30000-32767).
     pub service_node_port_range: std::ops::RangeInclusive<u16>,
 }
@@ -97,6 +101,7 @@ impl Default for ApiOptions {
             default_watch_timeout: Duration::from_secs(1800),
             service_cluster_ip_range: ServiceIpRange::default(),
             service_node_port_range: 30000..=32767,
+            default_toleration_seconds: wasmpod_manifest::DEFAULT_TOLERATION_SECONDS,
         }
     }
 }

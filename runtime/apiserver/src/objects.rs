@@ -308,7 +308,7 @@ impl ApiServer {
         if resource.namespaced {
             self.require_namespace(namespace).await?;
         }
-        let object = admit(resource, object, Operation::Create)?.object;
+        let object = admit(resource, object, Operation::Create, self.options())?.object;
         let object = if resource.kind == "Service" {
             self.prepare_service(object).await?
         } else {
@@ -521,7 +521,13 @@ impl ApiServer {
                 }
             }
         }
-        let mut object = admit(resource, object, Operation::Update { old: current })?.object;
+        let mut object = admit(
+            resource,
+            object,
+            Operation::Update { old: current },
+            self.options(),
+        )?
+        .object;
         if resource.tracks_generation && object.get("spec") != current.get("spec") {
             let generation = current
                 .pointer("/metadata/generation")

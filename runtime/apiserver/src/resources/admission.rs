@@ -27,6 +27,7 @@ pub(crate) fn admit(
     resource: &Resource,
     object: Value,
     operation: Operation<'_>,
+    options: &crate::ApiOptions,
 ) -> Result<Admission, ApiError> {
     let name = object
         .pointer("/metadata/name")
@@ -34,7 +35,12 @@ pub(crate) fn admit(
         .unwrap_or("")
         .to_string();
     let (object, errors) = match resource.kind {
-        "Pod" => admit_pod(resource, object, operation)?,
+        "Pod" => admit_pod(
+            resource,
+            object,
+            operation,
+            options.default_toleration_seconds,
+        )?,
         "ConfigMap" => {
             let mut typed: ConfigMap = decode(resource, &object)?;
             wasmpod_manifest::apply_config_map_defaults(&mut typed);
@@ -83,12 +89,13 @@ fn admit_pod(
     resource: &Resource,
     object: Value,
     operation: Operation<'_>,
+    toleration_seconds: i64,
 ) -> Result<(Value, Vec<FieldError>), ApiError> {
     let mut pod: Pod = decode(resource, &object)?;
     wasmpod_manifest::apply_defaults(&mut pod);
     if matches!(operation, Operation::Create) {
         // The Priority, ServiceAccount and DefaultTolerationSeconds admission plugins.
-        wasmpod_manifest::admit(&mut pod);
+        wasmpod_manifest::admit_with_toleration_seconds(&mut pod, toleration_seconds);
         pod.status = Some(initial_status(&pod));
     }
     let mut errors = wasmpod_manifest::validate(&pod);
