@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::kubectl::{kubectl_available, Kubectl};
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -27,19 +29,6 @@ spec:
     ports: [{containerPort: 8080}]
     livenessProbe: {httpGet: {path: /, port: 8080}, initialDelaySeconds: 1, periodSeconds: 1, failureThreshold: 1}
 "#;
-
-fn kubectl_available() -> bool {
-    let found = Command::new("kubectl")
-        .args(["version", "--client"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        eprintln!("skipping: no kubectl on PATH");
-    }
-    found
-}
 
 struct Serve {
     home: PathBuf,
@@ -95,70 +84,6 @@ impl Drop for Serve {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-    }
-}
-
-struct Kubectl {
-    dir: PathBuf,
-    kubeconfig: PathBuf,
-}
-
-impl Kubectl {
-    fn run(&self, args: &[&str]) -> (bool, String) {
-        let output = Command::new("kubectl")
-            .env("HOME", &self.dir)
-            .env_remove("KUBECONFIG")
-            .arg("--kubeconfig")
-            .arg(&self.kubeconfig)
-            .arg("--cache-dir")
-            .arg(self.dir.join("cache"))
-            .args(args)
-            .output()
-            .expect("run kubectl");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        (output.status.success(), text)
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let (ok, text) = self.run(args);
-        assert!(ok, "kubectl {args:?} failed: {text}");
-        text
-    }
-
-    /// kubectl in the background, its stdout piped (killed when the test ends).
-    fn spawn(&self, args: &[&str]) -> Child {
-        Command::new("kubectl")
-            .env("HOME", &self.dir)
-            .env_remove("KUBECONFIG")
-            .arg("--kubeconfig")
-            .arg(&self.kubeconfig)
-            .arg("--cache-dir")
-            .arg(self.dir.join("cache"))
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start kubectl")
-    }
-
-    /// Polls `kubectl get pod NAME -o jsonpath=…` until `done` holds.
-    fn wait_for(&self, pod: &str, path: &str, what: &str, done: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let (_, value) = self.run(&["get", "pod", pod, "-o", &format!("jsonpath={path}")]);
-            if done(value.trim()) {
-                return value.trim().to_string();
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{what}: last {path} was {value:?}"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! on conditions with deadlines, plain HTTP on loopback.
 #![allow(dead_code)]
 
+pub mod kubectl;
 pub mod node;
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -131,7 +131,13 @@ fn without_resource_version(object: &Value) -> Value {
     object
 }
 
+/// `names.SimpleNameGenerator`: the prefix cut to 58 bytes, then 5 random characters.
 fn generated_name(prefix: &str) -> String {
+    let mut cut = prefix.len().min(58);
+    while !prefix.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let prefix = &prefix[..cut];
     let random = uuid::Uuid::new_v4();
     let suffix: String = random
         .as_bytes()

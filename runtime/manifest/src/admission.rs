@@ -6,6 +6,15 @@ use k8s_openapi::api::core::v1::{Pod, Toleration};
 
 /// Applies the admission plugins' defaults to a pod being created.
 pub fn admit(pod: &mut Pod) {
+    admit_with_toleration_seconds(pod, DEFAULT_TOLERATION_SECONDS);
+}
+
+/// kube-apiserver's `--default-not-ready-toleration-seconds` and
+/// `--default-unreachable-toleration-seconds`.
+pub const DEFAULT_TOLERATION_SECONDS: i64 = 300;
+
+/// [`admit`] with the DefaultTolerationSeconds plugin's period configured.
+pub fn admit_with_toleration_seconds(pod: &mut Pod, toleration_seconds: i64) {
     let Some(spec) = pod.spec.as_mut() else {
         return;
     };
@@ -32,7 +41,7 @@ pub fn admit(pod: &mut Pod) {
                 key: Some(key.into()),
                 operator: Some("Exists".into()),
                 effect: Some("NoExecute".into()),
-                toleration_seconds: Some(300),
+                toleration_seconds: Some(toleration_seconds),
                 value: None,
             });
         }

@@ -24,7 +24,7 @@ mod objects;
 mod unknown_fields;
 mod validation;
 
-pub use admission::admit;
+pub use admission::{admit, admit_with_toleration_seconds, DEFAULT_TOLERATION_SECONDS};
 pub use config_defaults::{apply_config_map_defaults, apply_secret_defaults, DEFAULT_SECRET_TYPE};
 pub use defaults::{
     apply_defaults, DEFAULT_NAMESPACE, DEFAULT_SCHEDULER_NAME,

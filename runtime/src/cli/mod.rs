@@ -139,18 +139,7 @@ enum Command {
     },
     /// Run a long-lived node serving the Kubernetes API (for kubectl), its objects kept in a
     /// durable store: pods survive restarts of wasmpod itself.
-    Serve {
-        /// Address of the API. Loopback: plain HTTP. Any other address: HTTPS with a
-        /// generated certificate and bearer token (see `wasmpod kubeconfig`).
-        #[arg(long, default_value = serve::DEFAULT_LISTEN)]
-        listen: std::net::SocketAddr,
-        /// Where the objects are kept (default: $WASMPOD_HOME/state).
-        #[arg(long = "state-dir")]
-        state_dir: Option<PathBuf>,
-        /// A host directory pods may mount as a hostPath volume (repeatable); others are refused.
-        #[arg(long = "allow-host-path")]
-        allow_host_path: Vec<PathBuf>,
-    },
+    Serve(serve::ServeArgs),
     /// Print a kubeconfig for the running `wasmpod run` or `wasmpod serve`.
     Kubeconfig,
     /// Manage the local image store.
@@ -199,11 +188,7 @@ pub fn main() -> i32 {
                 ..
             } => run::run(&home, &files, run_for, allow_host_path).await,
             Command::Image(command) => image::image(&home, command),
-            Command::Serve {
-                listen,
-                state_dir,
-                allow_host_path,
-            } => serve::serve(&home, listen, state_dir, allow_host_path).await,
+            Command::Serve(args) => serve::serve(&home, args).await,
             Command::Kubeconfig => {
                 let url = client::server_url(cli.server, &home)?;
                 print!("{}", serve::kubeconfig_for(&home, &url));

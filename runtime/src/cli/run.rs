@@ -14,9 +14,10 @@ use std::sync::Arc;
 use wasmpod_apiserver::{ApiOptions, ServingIdentity};
 
 use super::CliError;
-use crate::control::ControlPlane;
-use crate::store::Change;
+use crate::control::{ControlPlane, ControlPlaneOptions};
 use crate::{Node, NodeConfig};
+use k8s_openapi::api::core::v1::Event;
+use wasmpod_storage::WatchEvent;
 
 pub async fn run(
     home: &Path,
@@ -29,10 +30,16 @@ pub async fn run(
     let mut config = NodeConfig::new(home.to_path_buf());
     config.allowed_host_paths = allowed_host_paths;
     let node = Node::new(config)?;
-    let mut changes = node.store().subscribe();
     let storage: Arc<dyn wasmpod_storage::Storage> =
         Arc::new(wasmpod_storage::MemoryStorage::new());
-    let control = ControlPlane::start(node.clone(), storage, ApiOptions::default())
+    // Everything the API records from here on: events of kubelet, scheduler and controllers
+    // in the order they were written, and the pods (to know when the last one is gone).
+    let mut changes = storage
+        .watch("/registry/", wasmpod_storage::INITIAL_REVISION)
+        .await
+        .map_err(|e| CliError::Server(e.to_string()))?;
+    let options = ControlPlaneOptions::single_node(ApiOptions::default());
+    let control = ControlPlane::start(node.clone(), storage, options)
         .await
         .map_err(|e| CliError::Server(e.message))?;
     let api = serve_api(&control, SocketAddr::from(([127, 0, 0, 1], 0)), None).await?;
@@ -61,9 +68,10 @@ pub async fn run(
         }
     };
     tokio::pin!(deadline);
+    let mut pods = std::collections::HashSet::new();
     loop {
         tokio::select! {
-            change = changes.recv() => stream_change(change, &mut printer, &node),
+            change = changes.next() => stream_change(change, &mut printer, &node, &mut pods),
             _ = tokio::signal::ctrl_c() => break,
             _ = terminate.recv() => break,
             _ = &mut deadline => break,
@@ -74,14 +82,17 @@ pub async fn run(
         wasmpod_printers::get_pods(&node.store().pods(None), node.clock().now(), false);
     let deletion = node.delete_all(None);
     tokio::pin!(deletion);
-    loop {
+    let mut deleted = false;
+    // Until the node has stopped every pod and the API has seen each final delete: the node
+    // writes a pod's events before its final delete, so none is missed.
+    let drained = tokio::time::sleep(FINAL_EVENTS_DEADLINE);
+    tokio::pin!(drained);
+    while !(deleted && pods.is_empty()) {
         tokio::select! {
-            _ = &mut deletion => break,
-            change = changes.recv() => stream_change(change, &mut printer, &node),
+            _ = &mut deletion, if !deleted => deleted = true,
+            change = changes.next() => stream_change(change, &mut printer, &node, &mut pods),
+            _ = &mut drained, if deleted => break,
         }
-    }
-    while let Ok(change) = changes.try_recv() {
-        stream_change(Ok(change), &mut printer, &node);
     }
     println!();
     print_out(&final_table);
@@ -91,13 +102,38 @@ pub async fn run(
     Ok(())
 }
 
+/// How long, after the node stopped its pods, the last events may take to reach the API.
+const FINAL_EVENTS_DEADLINE: Duration = Duration::from_secs(5);
+
+/// Prints an event written to the API (created or repeated); keeps track of the pods.
 fn stream_change(
-    change: Result<Change, tokio::sync::broadcast::error::RecvError>,
+    change: Option<Result<WatchEvent, wasmpod_storage::StorageError>>,
     printer: &mut EventStreamPrinter,
     node: &Node,
+    pods: &mut std::collections::HashSet<String>,
 ) {
-    if let Ok(Change::EventAdded(event) | Change::EventModified(event)) = change {
-        print_out(&printer.line(&event, node.clock().now()));
+    match change {
+        Some(Ok(WatchEvent::Put { kv, .. })) => {
+            if kv.key.starts_with("/registry/pods/") {
+                pods.insert(kv.key);
+            } else if kv.key.starts_with("/registry/events/") {
+                let event = wasmpod_apiserver::decode_object(&kv)
+                    .ok()
+                    .and_then(|object| serde_json::from_value::<Event>(object).ok());
+                // The node's registration and the leader election are left to
+                // `kubectl get events`: the stream is about the workloads.
+                let about_machinery =
+                    |e: &Event| matches!(e.involved_object.kind.as_deref(), Some("Node" | "Lease"));
+                if let Some(event) = event.filter(|e| !about_machinery(e)) {
+                    print_out(&printer.line(&event, node.clock().now()));
+                }
+            }
+        }
+        Some(Ok(WatchEvent::Delete { prev, .. })) => {
+            pods.remove(&prev.key);
+        }
+        // The in-memory store never ends a watch while it lives.
+        Some(Err(_)) | None => {}
     }
 }
 

@@ -1,34 +1,87 @@
-//! The node as a kubelet of wasmpod's API server: the control plane (`wasmpod-apiserver` over
-//! `wasmpod-storage`) holds the desired state, and this bridge runs what it holds.
+//! A wasmpod node as a member of a Kubernetes control plane: the API server
+//! (`wasmpod-apiserver` over `wasmpod-storage`, embedded or etcd) holds the desired state; this
+//! node is its kubelet and kube-proxy, and — when elected — its controller manager and scheduler.
 //!
-//! - API → node ([`to_node`]): pods without a node are bound here (single-node scheduling);
-//!   pods bound here are run (`Node::adopt`, so a restarted `wasmpod serve` continues restart
-//!   counts); a `deletionTimestamp` becomes a graceful stop; ConfigMaps and Secrets are
-//!   mirrored for env and volumes.
+//! - registration ([`node_object`]): the `Node` object and its `Lease` heartbeat.
+//! - API → node ([`to_node`]): pods the scheduler bound here are run (`Node::adopt`, so a
+//!   restarted `wasmpod serve` continues restart counts); a `deletionTimestamp` becomes a
+//!   graceful stop; pods that left the API while the node could not see it are stopped;
+//!   ConfigMaps and Secrets are mirrored for env and volumes.
 //! - node → API ([`from_node`]): every pod status change is written to `pods/status`, every
 //!   event to `events`, and once a deleted pod's containers are gone the kubelet's final
 //!   delete (grace 0, uid precondition) removes it.
 //! - `pods/log` is answered from the node's log buffers ([`logs`]).
+//! - Services: every node proxies ClusterIPs and NodePorts (`wasmpod-services`).
+//! - [`leader`]: one node at a time runs the workload controllers (`wasmpod-controllers`),
+//!   the scheduler and node lifecycle (`wasmpod-cluster`) and the endpoint controllers.
 
 mod from_node;
+mod leader;
 mod logs;
+mod node_object;
 mod to_node;
 
 use std::sync::Arc;
 
 use tokio::task::JoinHandle;
 use wasmpod_apiserver::{ApiOptions, ApiServer};
+use wasmpod_storage::election::{Elector, LocalElector};
 use wasmpod_storage::Storage;
 
 use crate::Node;
 
+pub use leader::ELECTION;
 pub use logs::NodeLogs;
+pub use node_object::NodeRegistration;
+
+/// Everything a control plane node needs besides its storage: the API's options, how the
+/// node registers, and the leader election among the cluster's nodes.
+pub struct ControlPlaneOptions {
+    pub api: ApiOptions,
+    pub registration: NodeRegistration,
+    /// Picks the one node that runs controllers and scheduler (`LocalElector` alone).
+    pub elector: Arc<dyn Elector>,
+    /// The leader's lease, published in `kube-system/wasmpod-controller-manager`.
+    pub leader_lease_duration: std::time::Duration,
+    pub workloads: wasmpod_controllers::ControllerOptions,
+    pub cluster: wasmpod_cluster::ClusterOptions,
+    pub endpoints: wasmpod_services::EndpointControllerOptions,
+    pub proxy: wasmpod_services::ProxyOptions,
+}
+
+impl ControlPlaneOptions {
+    /// Kubernetes' defaults, with `api` and `elector` as given.
+    pub fn new(api: ApiOptions, elector: Arc<dyn Elector>) -> ControlPlaneOptions {
+        ControlPlaneOptions {
+            api,
+            registration: NodeRegistration::default(),
+            elector,
+            leader_lease_duration: std::time::Duration::from_secs(15),
+            workloads: Default::default(),
+            cluster: Default::default(),
+            endpoints: Default::default(),
+            proxy: Default::default(),
+        }
+    }
+
+    /// A single machine: the embedded store's trivial election.
+    pub fn single_node(api: ApiOptions) -> ControlPlaneOptions {
+        ControlPlaneOptions::new(api, Arc::new(LocalElector::new()))
+    }
+
+    /// The node lifecycle controller's `--node-monitor-period` and grace period.
+    pub fn set_node_monitoring(&mut self, period: std::time::Duration, grace: std::time::Duration) {
+        self.cluster.node_lifecycle.node_monitor_period = period;
+        self.cluster.node_lifecycle.node_monitor_grace_period = grace;
+    }
+}
 
 /// The API server and the node, kept in step until dropped.
 pub struct ControlPlane {
     pub api: ApiServer,
     pub node: Node,
     tasks: Vec<JoinHandle<()>>,
+    _service_proxy: wasmpod_services::ServiceProxy,
 }
 
 impl Drop for ControlPlane {
@@ -45,12 +98,24 @@ impl ControlPlane {
     pub async fn start(
         node: Node,
         storage: Arc<dyn Storage>,
-        mut options: ApiOptions,
+        options: ControlPlaneOptions,
     ) -> Result<ControlPlane, wasmpod_apiserver::ApiError> {
-        options.node_name = node.name().to_string();
-        options.log_source = Some(Arc::new(NodeLogs::new(node.clone())));
-        let api = ApiServer::new(storage, options);
+        let ControlPlaneOptions {
+            api: mut api_options,
+            registration,
+            elector,
+            leader_lease_duration,
+            workloads,
+            cluster,
+            endpoints,
+            proxy,
+        } = options;
+        api_options.node_name = node.name().to_string();
+        api_options.log_source = Some(Arc::new(NodeLogs::new(node.clone())));
+        let api = ApiServer::new(storage, api_options);
         api.ensure_builtin_namespaces().await?;
+        let registered =
+            node_object::start(api.clone(), node.name().to_string(), registration).await?;
         // Node changes first: nothing the node does from here on is missed.
         let changes = node.store().subscribe();
         let mut tasks = vec![tokio::spawn(from_node::run(
@@ -59,7 +124,32 @@ impl ControlPlane {
             changes,
         ))];
         tasks.extend(to_node::start(api.clone(), node.clone()).await?);
-        Ok(ControlPlane { api, node, tasks })
+        tasks.push(registered);
+        // Every node proxies Services (kube-proxy); one node at a time runs the controllers.
+        let proxy = wasmpod_services::ProxyOptions {
+            node_name: node.name().to_string(),
+            ..proxy
+        };
+        let service_proxy = wasmpod_services::ServiceProxy::start(api.clone(), proxy);
+        tasks.push(tokio::spawn(leader::run(
+            api.clone(),
+            elector,
+            node.name().to_string(),
+            leader_lease_duration,
+            move |api| -> leader::Running {
+                Box::new((
+                    wasmpod_controllers::start(api.clone(), workloads.clone()),
+                    wasmpod_cluster::start(api.clone(), cluster.clone()),
+                    wasmpod_services::start_endpoint_controllers(api, endpoints.clone()),
+                ))
+            },
+        )));
+        Ok(ControlPlane {
+            api,
+            node,
+            tasks,
+            _service_proxy: service_proxy,
+        })
     }
 
     /// Creates the objects of a manifest set through the API (pods reach the node through

@@ -2,11 +2,11 @@
 
 use std::collections::HashSet;
 
-use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret};
+use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret, Service};
 use serde_json::Value;
 use tokio::task::JoinHandle;
 use wasmpod_apiserver::{decode_object, ApiError, ApiServer};
-use wasmpod_storage::{Bytes, KeyValue, WatchEvent};
+use wasmpod_storage::{KeyValue, WatchEvent};
 
 use crate::Node;
 
@@ -35,32 +35,30 @@ pub(super) async fn start(api: ApiServer, node: Node) -> Result<Vec<JoinHandle<(
         node,
         stopping: HashSet::new(),
     };
-    let mut existing = Vec::new();
-    let revision = list_then(&api, PODS, |kv| existing.push(kv.clone())).await?;
-    for kv in existing {
-        pods.put(&kv).await;
-    }
+    let revision = pods.resync().await?;
     tasks.push(tokio::spawn(async move {
-        let mut watch = match pods.api.storage().watch(PODS, revision).await {
-            Ok(watch) => watch,
-            Err(error) => {
-                eprintln!("wasmpod: cannot watch pods: {error}");
-                return;
-            }
-        };
-        while let Some(event) = watch.next().await {
-            match event {
-                Ok(WatchEvent::Put { kv, .. }) => pods.put(&kv).await,
-                Ok(WatchEvent::Delete { prev, .. }) => pods.deleted(&prev),
-                Err(error) => {
-                    eprintln!("wasmpod: the pod watch ended: {error}");
-                    return;
+        let mut revision = revision;
+        loop {
+            pods.follow(revision).await;
+            // The watch broke (an etcd member died, history was compacted, the store was
+            // unreachable): list again, stop what left the API meanwhile, and go on.
+            loop {
+                tokio::time::sleep(RELIST_DELAY).await;
+                match pods.resync().await {
+                    Ok(listed) => {
+                        revision = listed;
+                        break;
+                    }
+                    Err(error) => eprintln!("wasmpod: cannot list pods: {}", error.message),
                 }
             }
         }
     }));
     Ok(tasks)
 }
+
+/// Wait before listing again after a broken watch or a failed list.
+const RELIST_DELAY: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Calls `each` for every object under `prefix`; the revision the list was read at.
 async fn list_then(
@@ -79,12 +77,23 @@ async fn list_then(
     Ok(list.revision)
 }
 
+/// Follows `prefix` from `after`, listing again whenever the watch breaks.
 async fn follow(api: &ApiServer, prefix: &str, after: i64, mut each: impl FnMut(WatchEvent)) {
-    let Ok(mut watch) = api.storage().watch(prefix, after).await else {
-        return;
-    };
-    while let Some(Ok(event)) = watch.next().await {
-        each(event);
+    let mut after = after;
+    loop {
+        if let Ok(mut watch) = api.storage().watch(prefix, after).await {
+            while let Some(Ok(event)) = watch.next().await {
+                after = event.revision();
+                each(event);
+            }
+        }
+        tokio::time::sleep(RELIST_DELAY).await;
+        if let Ok(list) = api.storage().list(prefix, None, 0).await {
+            for kv in list.items {
+                each(WatchEvent::Put { kv, prev: None });
+            }
+            after = list.revision;
+        }
     }
 }
 
@@ -109,6 +118,50 @@ struct PodSync {
 }
 
 impl PodSync {
+    /// Lists every pod: runs those bound here, stops those this node runs that are gone
+    /// from the API (deleted while the node could not see it); the revision listed at.
+    async fn resync(&mut self) -> Result<i64, ApiError> {
+        let mut listed = Vec::new();
+        let revision = list_then(&self.api, PODS, |kv| listed.push(kv.clone())).await?;
+        let mut present = HashSet::new();
+        for kv in &listed {
+            if let Ok(object) = decode_object(kv) {
+                present.insert(object_identity(&object));
+            }
+            self.put(kv).await;
+        }
+        for pod in self.node.store().pods(None) {
+            let (namespace, name) = crate::store::key_of(&pod.metadata);
+            let uid = pod.metadata.uid.clone().unwrap_or_default();
+            if !present.contains(&(namespace.clone(), name.clone(), uid.clone())) {
+                self.stopping
+                    .remove(&(namespace.clone(), name.clone(), uid));
+                let _ = self.node.delete_pod(&namespace, &name, Some(0));
+            }
+        }
+        Ok(revision)
+    }
+
+    async fn follow(&mut self, revision: i64) {
+        let mut watch = match self.api.storage().watch(PODS, revision).await {
+            Ok(watch) => watch,
+            Err(error) => {
+                eprintln!("wasmpod: cannot watch pods: {error}");
+                return;
+            }
+        };
+        while let Some(event) = watch.next().await {
+            match event {
+                Ok(WatchEvent::Put { kv, .. }) => self.put(&kv).await,
+                Ok(WatchEvent::Delete { prev, .. }) => self.deleted(&prev),
+                Err(error) => {
+                    eprintln!("wasmpod: the pod watch ended: {error}; listing again");
+                    return;
+                }
+            }
+        }
+    }
+
     async fn put(&mut self, kv: &KeyValue) {
         let Ok(object) = decode_object(kv) else {
             return;
@@ -117,12 +170,7 @@ impl PodSync {
             .pointer("/spec/nodeName")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        if node_name.is_empty() {
-            // The only node: bind it here, as the scheduler's binding would. The watch brings
-            // the bound pod back.
-            bind(&self.api, kv, &object, self.node.name()).await;
-            return;
-        }
+        // Unbound pods wait for the scheduler; other nodes' pods are theirs.
         if node_name != self.node.name() {
             return;
         }
@@ -146,6 +194,7 @@ impl PodSync {
             return;
         }
         let Some(running) = running else {
+            let pod = with_service_links(&self.api, pod).await;
             if let Err(error) = self.node.adopt(vec![pod]) {
                 eprintln!("wasmpod: cannot run pod {namespace}/{name}: {error}");
             }
@@ -196,21 +245,53 @@ fn container_images(pod: &Pod) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Sets `spec.nodeName` with a compare-and-swap on the stored pod (the binding subresource's
-/// effect). A lost race is fine: the watch delivers the winner's version.
-async fn bind(api: &ApiServer, kv: &KeyValue, object: &Value, node_name: &str) {
-    let mut stored = object.clone();
-    if let Some(metadata) = stored.get_mut("metadata").and_then(Value::as_object_mut) {
-        metadata.remove("resourceVersion");
-    }
-    if let Some(spec) = stored.get_mut("spec").and_then(Value::as_object_mut) {
-        spec.insert("nodeName".into(), Value::String(node_name.to_string()));
-    }
-    let Ok(bytes) = serde_json::to_vec(&stored) else {
-        return;
+/// (namespace, name, uid) of an API object.
+fn object_identity(object: &Value) -> (String, String, String) {
+    let meta = |field: &str| {
+        object
+            .pointer(&format!("/metadata/{field}"))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
     };
-    let _ = api
-        .storage()
-        .update(&kv.key, Bytes::from(bytes), Some(kv.mod_revision))
-        .await;
+    (meta("namespace"), meta("name"), meta("uid"))
+}
+
+/// The kubelet's service links: every Service of the pod's namespace as `<SVC>_SERVICE_HOST`
+/// etc. (unless `enableServiceLinks: false`), under the container's own env, which wins.
+async fn with_service_links(api: &ApiServer, mut pod: Pod) -> Pod {
+    let Some(spec) = pod.spec.as_mut() else {
+        return pod;
+    };
+    if spec.enable_service_links == Some(false) {
+        return pod;
+    }
+    let namespace = pod.metadata.namespace.clone().unwrap_or_default();
+    let Ok(list) = api.list_objects("services", Some(&namespace)).await else {
+        return pod;
+    };
+    let services: Vec<Service> = list
+        .items
+        .into_iter()
+        .filter_map(|s| serde_json::from_value(s).ok())
+        .collect();
+    let links = wasmpod_services::service_env(&services, &namespace);
+    if links.is_empty() {
+        return pod;
+    }
+    for container in spec
+        .containers
+        .iter_mut()
+        .chain(spec.init_containers.iter_mut().flatten())
+    {
+        let own = container.env.take().unwrap_or_default();
+        let mut env: Vec<_> = links
+            .iter()
+            .filter(|link| !own.iter().any(|e| e.name == link.name))
+            .cloned()
+            .collect();
+        env.extend(own);
+        container.env = Some(env);
+    }
+    pod
 }

@@ -138,6 +138,30 @@ const ENDPOINTS: [ColumnDefinition; 3] = [
     AGE,
 ];
 
+const LEASE: [ColumnDefinition; 3] = [
+    NAME,
+    column("Holder", "string", "Name of the Lease holder", 0),
+    AGE,
+];
+
+const ENDPOINT_SLICE: [ColumnDefinition; 5] = [
+    NAME,
+    column(
+        "AddressType",
+        "string",
+        "Type of address held by this EndpointSlice",
+        0,
+    ),
+    column("Ports", "string", "Ports held by this EndpointSlice", 0),
+    column(
+        "Endpoints",
+        "string",
+        "Endpoints held by this EndpointSlice",
+        0,
+    ),
+    AGE,
+];
+
 const NODE: [ColumnDefinition; 10] = [
     NAME,
     column("Status", "string", "The status of the node", 0),
@@ -202,5 +226,7 @@ pub fn column_definitions(kind: ResourceKind) -> &'static [ColumnDefinition] {
         ResourceKind::Service => &SERVICE,
         ResourceKind::Endpoints => &ENDPOINTS,
         ResourceKind::Node => &NODE,
+        ResourceKind::Lease => &LEASE,
+        ResourceKind::EndpointSlice => &ENDPOINT_SLICE,
     }
 }

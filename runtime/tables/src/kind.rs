@@ -18,10 +18,12 @@ pub enum ResourceKind {
     Service,
     Endpoints,
     Node,
+    Lease,
+    EndpointSlice,
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 11] = [
+    pub const ALL: [ResourceKind; 13] = [
         ResourceKind::Pod,
         ResourceKind::Event,
         ResourceKind::ReplicaSet,
@@ -33,6 +35,8 @@ impl ResourceKind {
         ResourceKind::Service,
         ResourceKind::Endpoints,
         ResourceKind::Node,
+        ResourceKind::Lease,
+        ResourceKind::EndpointSlice,
     ];
 
     /// The kind from the plural resource name of a request path (`pods`, `replicasets`, …).
@@ -49,6 +53,8 @@ impl ResourceKind {
             "services" => ResourceKind::Service,
             "endpoints" => ResourceKind::Endpoints,
             "nodes" => ResourceKind::Node,
+            "leases" => ResourceKind::Lease,
+            "endpointslices" => ResourceKind::EndpointSlice,
             _ => return None,
         })
     }
@@ -67,6 +73,8 @@ impl ResourceKind {
             ResourceKind::Service => "Service",
             ResourceKind::Endpoints => "Endpoints",
             ResourceKind::Node => "Node",
+            ResourceKind::Lease => "Lease",
+            ResourceKind::EndpointSlice => "EndpointSlice",
         }
     }
 

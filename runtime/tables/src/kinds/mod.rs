@@ -4,8 +4,10 @@
 
 mod config_map;
 mod deployment;
+mod endpoint_slice;
 mod endpoints;
 mod event;
+mod lease;
 mod namespace;
 mod node;
 mod pod;
@@ -51,6 +53,8 @@ pub fn row(kind: ResourceKind, object: &Value, now: Timestamp) -> Result<Row, se
         ResourceKind::Service => service::row(object, now),
         ResourceKind::Endpoints => endpoints::row(object, now),
         ResourceKind::Node => node::row(object, now),
+        ResourceKind::Lease => lease::row(object, now),
+        ResourceKind::EndpointSlice => endpoint_slice::row(object, now),
     }
 }
 
