@@ -130,9 +130,38 @@ impl GarbageCollector {
         .await
     }
 
-    /// `attemptToDeleteItem`.
+    /// `attemptToDeleteItem`. Decides on a live read of the item, as upstream does: the
+    /// cache may still show owner references the collector itself just removed (orphaning),
+    /// while the owner's deletion has already been seen.
     async fn attempt_to_delete(&self, graph: &Graph, node: &Node) -> Result<()> {
-        let object = &node.object;
+        let cached = &node.object;
+        // Owners all present and not waiting on their dependents: nothing to do, no read.
+        let settled = object::owner_references(cached).iter().all(|reference| {
+            graph
+                .by_uid(&reference.uid)
+                .is_some_and(|owner| !graph::is_deleting_dependents(&owner.object))
+        });
+        if settled {
+            return Ok(());
+        }
+        let latest = match self
+            .api
+            .get_object(
+                node.resource.plural,
+                object::namespace(cached),
+                object::name(cached),
+            )
+            .await
+        {
+            Ok(latest) if object::uid(&latest) == node.uid() => latest,
+            Ok(_) => return Ok(()),
+            Err(error) if error.code == 404 => return Ok(()),
+            Err(error) => return Err(error.into()),
+        };
+        if object::owner_references(&latest).is_empty() {
+            return Ok(());
+        }
+        let object = &latest;
         let mut solid = Vec::new();
         let mut dangling = Vec::new();
         let mut waiting = Vec::new();
