@@ -183,7 +183,7 @@ impl Node {
 
     fn signal(&self, signal: i32) {
         let pid = self.child.as_ref().expect("running").id();
-        assert_eq!(unsafe { libc_kill(pid as i32, signal) }, 0);
+        assert_eq!(unsafe { libc::kill(pid as i32, signal) }, 0);
     }
 
     fn kubectl(&self, root: &Path) -> Kubectl {
@@ -211,18 +211,10 @@ impl Drop for Node {
         }
         if let Some(child) = self.child.as_ref() {
             // A frozen node must be thawed to die promptly.
-            unsafe { libc_kill(child.id() as i32, SIGCONT) };
+            unsafe { libc::kill(child.id() as i32, libc::SIGCONT) };
         }
         self.kill_9();
     }
-}
-
-const SIGSTOP: i32 = 19;
-const SIGCONT: i32 = 18;
-
-extern "C" {
-    #[link_name = "kill"]
-    fn libc_kill(pid: i32, signal: i32) -> i32;
 }
 
 fn free_port() -> u16 {
@@ -233,11 +225,12 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// A /24 of the default service range no other test cluster on this host picked (each cluster
-/// allocates ClusterIPs on its own; sharing a range across clusters would mix their proxies).
-fn private_service_range() -> String {
+/// A /25 of the default service range for test cluster `cluster` (0 or 1) of this process,
+/// apart from other processes' and the other test's: each cluster allocates ClusterIPs on its
+/// own, and two clusters sharing a range would mix their proxies' shared listeners.
+fn private_service_range(cluster: u32) -> String {
     let third = 128 + (std::process::id() % 127) as u8;
-    format!("127.0.{third}.0/24")
+    format!("127.0.{third}.{}/25", cluster * 128)
 }
 
 fn wait_until<T>(within: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
@@ -394,7 +387,7 @@ fn a_lost_node_freezes_its_bare_pod_while_replicated_pods_come_back_elsewhere() 
         .block_on(LocalEtcdCluster::start(3))
         .expect("start a 3-member etcd cluster");
     let endpoints = etcd.endpoints().join(",");
-    let range = private_service_range();
+    let range = private_service_range(0);
     let mut nodes: Vec<Node> = ["node-a", "node-b", "node-c"]
         .iter()
         .map(|name| Node::start(name, root, &endpoints, &range))
@@ -563,7 +556,7 @@ fn a_frozen_node_is_replaced_and_converges_without_duplicates_when_it_thaws() {
         .block_on(LocalEtcdCluster::start(1))
         .expect("start etcd");
     let endpoints = etcd.endpoints().join(",");
-    let range = private_service_range().replace(".0/24", ".0/25");
+    let range = private_service_range(1);
     let nodes: Vec<Node> = ["node-a", "node-b"]
         .iter()
         .map(|name| Node::start(name, root, &endpoints, &range))
@@ -586,7 +579,7 @@ fn a_frozen_node_is_replaced_and_converges_without_duplicates_when_it_thaws() {
 
     // Freeze node-b: it stops heartbeating, as a partitioned node does.
     let frozen = &nodes[1];
-    frozen.signal(SIGSTOP);
+    frozen.signal(libc::SIGSTOP);
     wait_until(
         Duration::from_secs(60),
         "node-b's pod replaced on node-a",
@@ -599,7 +592,7 @@ fn a_frozen_node_is_replaced_and_converges_without_duplicates_when_it_thaws() {
             (live.len() == 2).then_some(())
         },
     );
-    frozen.signal(SIGCONT);
+    frozen.signal(libc::SIGCONT);
     // Thawed, it sees its pod deleted, stops it and completes the deletion: two pods, both
     // on node-a, none duplicated.
     wait_until(Duration::from_secs(60), "converged after the thaw", || {

@@ -59,14 +59,16 @@ impl ApiServer {
         });
         let (generation, _) = watch::channel(0u64);
         let generation = Arc::new(generation);
+        let prefix = resource_info.list_prefix(None);
         let task = tokio::spawn(follow(
             self.clone(),
             resource_info.plural,
-            resource_info.list_prefix(None),
+            prefix.clone(),
             shared.clone(),
             generation.clone(),
         ));
         Ok(Informer {
+            prefix,
             shared,
             generation,
             task: Arc::new(AbortOnDrop(task)),
@@ -90,6 +92,8 @@ impl Drop for AbortOnDrop {
 /// A cache of one resource, kept current from storage; cheap to clone.
 #[derive(Clone)]
 pub struct Informer {
+    /// The resource's storage prefix; cache keys are storage keys.
+    prefix: String,
     shared: Arc<Shared>,
     generation: Arc<watch::Sender<u64>>,
     task: Arc<AbortOnDrop>,
@@ -104,8 +108,7 @@ impl Informer {
     /// The cached object with this namespace (empty for cluster-scoped) and name.
     pub fn get(&self, namespace: &str, name: &str) -> Option<Value> {
         self.read()
-            .values()
-            .find(|object| meta(object, "name") == name && meta(object, "namespace") == namespace)
+            .get(&storage_key(&self.prefix, namespace, name))
             .cloned()
     }
 
@@ -143,6 +146,15 @@ fn meta<'a>(object: &'a Value, field: &str) -> &'a str {
         .unwrap_or("")
 }
 
+/// The key an object of this prefix is stored under (as `Resource::key` builds it).
+fn storage_key(prefix: &str, namespace: &str, name: &str) -> String {
+    if namespace.is_empty() {
+        format!("{prefix}{name}")
+    } else {
+        format!("{prefix}{namespace}/{name}")
+    }
+}
+
 async fn follow(
     api: ApiServer,
     resource: &'static str,
@@ -163,14 +175,7 @@ async fn follow(
             let mut objects = shared.objects.write().unwrap_or_else(|e| e.into_inner());
             objects.clear();
             for object in list.items {
-                let key = format!(
-                    "{prefix}{}{}",
-                    match meta(&object, "namespace") {
-                        "" => String::new(),
-                        namespace => format!("{namespace}/"),
-                    },
-                    meta(&object, "name")
-                );
+                let key = storage_key(&prefix, meta(&object, "namespace"), meta(&object, "name"));
                 objects.insert(key, object);
             }
         }

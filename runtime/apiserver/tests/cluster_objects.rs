@@ -120,6 +120,10 @@ async fn foreground_and_orphan_deletes_leave_a_finalized_owner_for_the_collector
         404
     );
 
+    t.server
+        .create_object("replicasets", "default", replica_set("x"))
+        .await
+        .unwrap();
     let bogus = json_call(
         t.address,
         "DELETE",
@@ -127,10 +131,16 @@ async fn foreground_and_orphan_deletes_leave_a_finalized_owner_for_the_collector
         &json!({}),
     )
     .await;
-    assert_eq!(
-        bogus.status, 404,
-        "a missing object answers before the policy"
-    );
+    assert_eq!(bogus.status, 422, "{}", bogus.body);
+    assert!(bogus.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("propagationPolicy: Unsupported value: \"Sideways\""));
+    assert!(t
+        .server
+        .get_object("replicasets", "default", "x")
+        .await
+        .is_ok());
 }
 
 fn service(name: &str, service_type: &str, extra: Value) -> Value {

@@ -7,7 +7,6 @@ use std::any::Any;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::json;
 use wasmpod_apiserver::{ApiServer, EventKind, EventRecorder};
 use wasmpod_storage::election::Elector;
 
@@ -38,7 +37,8 @@ pub(super) async fn run(
         };
         eprintln!("wasmpod: {identity} leads the cluster's controllers and scheduler");
         let running = start(api.clone());
-        match publish(&api, &identity, lease_duration).await {
+        match super::lease::renew(&api, LEASE_NAMESPACE, ELECTION, &identity, lease_duration).await
+        {
             Ok(lease) => {
                 let message = format!("{identity} became leader");
                 events
@@ -63,52 +63,6 @@ pub(super) async fn run(
 async fn keep_published(api: &ApiServer, identity: &str, lease_duration: Duration) {
     loop {
         tokio::time::sleep((lease_duration / 4).max(Duration::from_millis(250))).await;
-        let _ = publish(api, identity, lease_duration).await;
-    }
-}
-
-/// Writes the holder into the election's Lease object (created on first use).
-async fn publish(
-    api: &ApiServer,
-    identity: &str,
-    lease_duration: Duration,
-) -> Result<serde_json::Value, wasmpod_apiserver::ApiError> {
-    let now = jiff::Timestamp::now()
-        .strftime("%Y-%m-%dT%H:%M:%S.%6fZ")
-        .to_string();
-    let seconds = lease_duration.as_secs().max(1);
-    match api.get_object("leases", LEASE_NAMESPACE, ELECTION).await {
-        Ok(mut lease) => {
-            let holder_changed = lease["spec"]["holderIdentity"] != json!(identity);
-            if holder_changed {
-                lease["spec"]["acquireTime"] = json!(now);
-                let transitions = lease["spec"]["leaseTransitions"].as_i64().unwrap_or(0);
-                lease["spec"]["leaseTransitions"] = json!(transitions + 1);
-            }
-            lease["spec"]["holderIdentity"] = json!(identity);
-            lease["spec"]["leaseDurationSeconds"] = json!(seconds);
-            lease["spec"]["renewTime"] = json!(now);
-            if let Some(metadata) = lease["metadata"].as_object_mut() {
-                metadata.remove("resourceVersion");
-            }
-            api.update_object("leases", LEASE_NAMESPACE, ELECTION, lease)
-                .await
-        }
-        Err(error) if error.code == 404 => {
-            let lease = json!({
-                "apiVersion": "coordination.k8s.io/v1",
-                "kind": "Lease",
-                "metadata": {"name": ELECTION, "namespace": LEASE_NAMESPACE},
-                "spec": {
-                    "holderIdentity": identity,
-                    "leaseDurationSeconds": seconds,
-                    "acquireTime": now,
-                    "renewTime": now,
-                    "leaseTransitions": 0,
-                },
-            });
-            api.create_object("leases", LEASE_NAMESPACE, lease).await
-        }
-        Err(error) => Err(error),
+        let _ = super::lease::renew(api, LEASE_NAMESPACE, ELECTION, identity, lease_duration).await;
     }
 }

@@ -17,6 +17,7 @@
 
 mod from_node;
 mod leader;
+mod lease;
 mod logs;
 mod node_object;
 mod to_node;

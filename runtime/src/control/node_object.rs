@@ -40,7 +40,7 @@ impl Default for NodeRegistration {
 }
 
 const KUBELET_VERSION: &str = "v1.33.0";
-pub(crate) const LEASE_NAMESPACE: &str = "kube-node-lease";
+const LEASE_NAMESPACE: &str = "kube-node-lease";
 
 /// Registers the node (or takes over its existing object), then keeps lease and status fresh.
 pub(super) async fn start(
@@ -101,7 +101,14 @@ async fn heartbeat(
 ) {
     let mut last_report = tokio::time::Instant::now();
     loop {
-        let _ = renew_lease(&api, &node_name, &registration).await;
+        let _ = super::lease::renew(
+            &api,
+            LEASE_NAMESPACE,
+            &node_name,
+            &node_name,
+            registration.lease_duration,
+        )
+        .await;
         if let Ok(current) = api.get_object("nodes", "", &node_name).await {
             let ready = ready_condition(&current);
             let stale = last_report.elapsed() >= registration.status_report_interval;
@@ -136,45 +143,6 @@ fn ready_condition(node: &Value) -> Option<String> {
         .map(str::to_string)
 }
 
-async fn renew_lease(
-    api: &ApiServer,
-    node_name: &str,
-    registration: &NodeRegistration,
-) -> Result<(), ApiError> {
-    let now = micro_time(jiff::Timestamp::now());
-    let duration = registration.lease_duration.as_secs().max(1);
-    match api.get_object("leases", LEASE_NAMESPACE, node_name).await {
-        Ok(mut lease) => {
-            lease["spec"]["renewTime"] = json!(now);
-            lease["spec"]["holderIdentity"] = json!(node_name);
-            lease["spec"]["leaseDurationSeconds"] = json!(duration);
-            api.update_object("leases", LEASE_NAMESPACE, node_name, lease)
-                .await
-                .map(|_| ())
-        }
-        Err(error) if error.code == 404 => {
-            let lease = json!({
-                "apiVersion": "coordination.k8s.io/v1",
-                "kind": "Lease",
-                "metadata": {"name": node_name, "namespace": LEASE_NAMESPACE},
-                "spec": {
-                    "holderIdentity": node_name,
-                    "leaseDurationSeconds": duration,
-                    "renewTime": now,
-                },
-            });
-            api.create_object("leases", LEASE_NAMESPACE, lease)
-                .await
-                .map(|_| ())
-        }
-        Err(error) => Err(error),
-    }
-}
-
-fn micro_time(time: jiff::Timestamp) -> String {
-    time.strftime("%Y-%m-%dT%H:%M:%S.%6fZ").to_string()
-}
-
 /// The Node object this kubelet reports: labels, capacity, conditions, addresses, info.
 fn node_object(node_name: &str, registration: &NodeRegistration) -> Value {
     let now = jiff::Timestamp::now()
@@ -182,10 +150,16 @@ fn node_object(node_name: &str, registration: &NodeRegistration) -> Value {
         .to_string();
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let memory_kib = memory_total_kib();
+    // Go's GOARCH names.
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    };
     let mut labels = json!({
-        "beta.kubernetes.io/arch": std::env::consts::ARCH.replace("x86_64", "amd64").replace("aarch64", "arm64"),
+        "beta.kubernetes.io/arch": arch,
         "beta.kubernetes.io/os": "linux",
-        "kubernetes.io/arch": std::env::consts::ARCH.replace("x86_64", "amd64").replace("aarch64", "arm64"),
+        "kubernetes.io/arch": arch,
         "kubernetes.io/hostname": node_name,
         "kubernetes.io/os": "linux",
     });
@@ -251,7 +225,7 @@ fn node_object(node_name: &str, registration: &NodeRegistration) -> Value {
                 "kubeletVersion": KUBELET_VERSION,
                 "kubeProxyVersion": KUBELET_VERSION,
                 "operatingSystem": "linux",
-                "architecture": std::env::consts::ARCH.replace("x86_64", "amd64").replace("aarch64", "arm64"),
+                "architecture": arch,
             },
         },
     })
