@@ -16,8 +16,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::kubectl::{kubectl_available, Kubectl};
+use common::netns::NetworkNamespace;
 use serde_json::Value;
-use wasmpod_storage::etcd_cluster::LocalEtcdCluster;
+use wasmpod_storage::etcd_cluster::{EtcdClusterOptions, LocalEtcdCluster};
 
 /// The tutorial's `health2` (httpd, liveness on a port nothing listens on), as a bare pod.
 /// Faster probes than the tutorial's 15 s/20 s so restarts show within seconds.
@@ -101,11 +102,23 @@ struct Node {
     home: PathBuf,
     port: u16,
     args: Vec<String>,
+    /// Runs the binary through this (e.g. `ip netns exec NS`), when not empty.
+    wrapper: Vec<String>,
     child: Option<Child>,
 }
 
 impl Node {
     fn start(name: &str, root: &Path, etcd: &str, service_range: &str) -> Node {
+        Node::start_in(Vec::new(), name, root, etcd, service_range)
+    }
+
+    fn start_in(
+        wrapper: Vec<String>,
+        name: &str,
+        root: &Path,
+        etcd: &str,
+        service_range: &str,
+    ) -> Node {
         let home = root.join(name);
         std::fs::create_dir_all(&home).unwrap();
         let port = free_port();
@@ -140,6 +153,7 @@ impl Node {
             home,
             port,
             args,
+            wrapper,
             child: None,
         };
         node.spawn();
@@ -149,7 +163,15 @@ impl Node {
     fn spawn(&mut self) {
         let _ = std::fs::remove_file(self.home.join("run/api-server"));
         let log = std::fs::File::create(self.home.join("serve.log")).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_wasmpod"))
+        let mut command = match self.wrapper.split_first() {
+            Some((program, args)) => {
+                let mut command = Command::new(program);
+                command.args(args).arg(env!("CARGO_BIN_EXE_wasmpod"));
+                command
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_wasmpod")),
+        };
+        let child = command
             .env("WASMPOD_HOME", &self.home)
             .env_remove("WASMPOD_SERVER")
             .args(&self.args)
@@ -225,12 +247,12 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// A /25 of the default service range for test cluster `cluster` (0 or 1) of this process,
+/// A /26 of the default service range for test cluster `cluster` (0 to 3) of this process,
 /// apart from other processes' and the other test's: each cluster allocates ClusterIPs on its
 /// own, and two clusters sharing a range would mix their proxies' shared listeners.
 fn private_service_range(cluster: u32) -> String {
     let third = 128 + (std::process::id() % 127) as u8;
-    format!("127.0.{third}.{}/25", cluster * 128)
+    format!("127.0.{third}.{}/26", cluster * 64)
 }
 
 fn wait_until<T>(within: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
@@ -375,6 +397,71 @@ fn node_ready(kubectl: &Kubectl, node: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// node-a and node-b on a single etcd member, both Ready; cluster `index` as in
+/// `private_service_range`.
+fn two_nodes_on_one_etcd(root: &Path, index: u32) -> (LocalEtcdCluster, Vec<Node>) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let etcd = runtime
+        .block_on(LocalEtcdCluster::start(1))
+        .expect("start etcd");
+    let endpoints = etcd.endpoints().join(",");
+    let range = private_service_range(index);
+    let nodes: Vec<Node> = ["node-a", "node-b"]
+        .iter()
+        .map(|name| Node::start(name, root, &endpoints, &range))
+        .collect();
+    wait_for_ready_nodes(&nodes[0].kubectl(root), 2);
+    (etcd, nodes)
+}
+
+fn wait_for_ready_nodes(kubectl: &Kubectl, count: usize) {
+    wait_until(Duration::from_secs(30), "every node Ready", || {
+        let text = kubectl.run(&["get", "nodes"]).1;
+        (text.matches(" Ready ").count() == count).then_some(())
+    });
+}
+
+/// Applies the web RC and its Service; returns its two Ready pods, on different nodes.
+fn run_web_tier(kubectl: &Kubectl, root: &Path) -> Vec<(String, PodView)> {
+    apply(kubectl, root, "web", WEB);
+    let placed = wait_until(Duration::from_secs(60), "web pods ready", || {
+        let pods = pods(kubectl)?;
+        let ready: Vec<(String, PodView)> = with_app(&pods, "web")
+            .filter(|(_, p)| p.ready)
+            .map(|(name, p)| (name.clone(), p.clone()))
+            .collect();
+        (ready.len() == 2).then_some(ready)
+    });
+    assert_ne!(placed[0].1.node, placed[1].1.node, "spread: {placed:?}");
+    placed
+}
+
+/// Two web pods, both on node-a and neither Terminating, with node-b Ready again: what a node
+/// that was lost and came back converges to.
+fn wait_for_convergence_on_node_a(kubectl: &Kubectl) {
+    wait_until(Duration::from_secs(90), "converged on node-a", || {
+        let pods = pods(kubectl)?;
+        let web: Vec<&PodView> = with_app(&pods, "web").map(|(_, p)| p).collect();
+        let ready = node_ready(kubectl, "node-b")? == "True";
+        (ready && web.len() == 2 && web.iter().all(|p| p.node == "node-a" && !p.deleting))
+            .then_some(())
+    });
+}
+
+fn wait_for_replacement_on_node_a(kubectl: &Kubectl) {
+    wait_until(
+        Duration::from_secs(60),
+        "node-b's pod replaced on node-a",
+        || {
+            let pods = pods(kubectl)?;
+            let live = with_app(&pods, "web")
+                .filter(|(_, p)| !p.deleting && p.node == "node-a")
+                .count();
+            (live == 2).then_some(())
+        },
+    );
+}
+
 #[test]
 fn a_lost_node_freezes_its_bare_pod_while_replicated_pods_come_back_elsewhere() {
     if !kubectl_available() {
@@ -395,10 +482,7 @@ fn a_lost_node_freezes_its_bare_pod_while_replicated_pods_come_back_elsewhere() 
     let kubectl = nodes[0].kubectl(root);
 
     // Every node answers the API and sees the whole cluster.
-    wait_until(Duration::from_secs(30), "three Ready nodes", || {
-        let text = kubectl.run(&["get", "nodes"]).1;
-        (text.matches(" Ready ").count() == 3).then_some(())
-    });
+    wait_for_ready_nodes(&kubectl, 3);
 
     apply(&kubectl, root, "health2-rc", HEALTH2_RC);
     apply(&kubectl, root, "web", WEB);
@@ -551,54 +635,185 @@ fn a_frozen_node_is_replaced_and_converges_without_duplicates_when_it_thaws() {
     }
     let root = tempfile::tempdir().unwrap();
     let root = root.path();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let etcd = runtime
-        .block_on(LocalEtcdCluster::start(1))
-        .expect("start etcd");
-    let endpoints = etcd.endpoints().join(",");
-    let range = private_service_range(1);
-    let nodes: Vec<Node> = ["node-a", "node-b"]
-        .iter()
-        .map(|name| Node::start(name, root, &endpoints, &range))
-        .collect();
+    let (etcd, nodes) = two_nodes_on_one_etcd(root, 1);
     let kubectl = nodes[0].kubectl(root);
-    wait_until(Duration::from_secs(30), "two Ready nodes", || {
-        let text = kubectl.run(&["get", "nodes"]).1;
-        (text.matches(" Ready ").count() == 2).then_some(())
-    });
-    apply(&kubectl, root, "web", WEB);
-    let placed = wait_until(Duration::from_secs(60), "web pods ready", || {
-        let pods = pods(&kubectl)?;
-        let ready: Vec<PodView> = with_app(&pods, "web")
-            .filter(|(_, p)| p.ready)
-            .map(|(_, p)| p.clone())
-            .collect();
-        (ready.len() == 2).then_some(ready)
-    });
-    assert_ne!(placed[0].node, placed[1].node);
+    run_web_tier(&kubectl, root);
 
     // Freeze node-b: it stops heartbeating, as a partitioned node does.
     let frozen = &nodes[1];
     frozen.signal(libc::SIGSTOP);
-    wait_until(
-        Duration::from_secs(60),
-        "node-b's pod replaced on node-a",
-        || {
-            let pods = pods(&kubectl)?;
-            let live: Vec<&PodView> = with_app(&pods, "web")
-                .map(|(_, p)| p)
-                .filter(|p| !p.deleting && p.node == "node-a")
-                .collect();
-            (live.len() == 2).then_some(())
-        },
-    );
+    wait_for_replacement_on_node_a(&kubectl);
     frozen.signal(libc::SIGCONT);
     // Thawed, it sees its pod deleted, stops it and completes the deletion: two pods, both
     // on node-a, none duplicated.
-    wait_until(Duration::from_secs(60), "converged after the thaw", || {
-        let pods = pods(&kubectl)?;
-        let web: Vec<&PodView> = with_app(&pods, "web").map(|(_, p)| p).collect();
-        let ready = node_ready(&kubectl, "node-b")? == "True";
-        (ready && web.len() == 2 && web.iter().all(|p| p.node == "node-a")).then_some(())
+    wait_for_convergence_on_node_a(&kubectl);
+    drop(nodes);
+    drop(etcd);
+}
+
+#[test]
+fn a_partitioned_node_is_treated_as_lost_and_converges_without_duplicates_when_healed() {
+    if !kubectl_available() {
+        return;
+    }
+    // node-b lives in its own network namespace and reaches etcd over a veth pair; iptables
+    // inside the namespace cuts it off while its process, and its pods, keep running.
+    let Some(mut namespace) = NetworkNamespace::create(2) else {
+        return;
+    };
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let etcd = runtime
+        .block_on(LocalEtcdCluster::start_with(EtcdClusterOptions {
+            members: 1,
+            extra_client_addresses: vec![namespace.host_address().into()],
+            ..EtcdClusterOptions::default()
+        }))
+        .expect("start etcd");
+    let loopback_endpoint = etcd.endpoints()[0].clone();
+    let port = loopback_endpoint.rsplit(':').next().unwrap();
+    let bridged_endpoint = format!("http://{}:{port}", namespace.host_address());
+    let range = private_service_range(2);
+    let wrapper: Vec<String> = ["ip", "netns", "exec", &namespace.name]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let nodes = [
+        Node::start("node-a", root, &loopback_endpoint, &range),
+        Node::start_in(wrapper, "node-b", root, &bridged_endpoint, &range),
+    ];
+    let kubectl = nodes[0].kubectl(root);
+    wait_for_ready_nodes(&kubectl, 2);
+    let placed = run_web_tier(&kubectl, root);
+    let (cut_off_pod, _) = placed.iter().find(|(_, p)| p.node == "node-b").unwrap();
+
+    let how = namespace.partition();
+    let cut = Instant::now();
+    wait_until(Duration::from_secs(60), "node-b lost", || {
+        (node_ready(&kubectl, "node-b")? == "Unknown").then_some(())
     });
+    let lost_after = cut.elapsed();
+    wait_for_replacement_on_node_a(&kubectl);
+    let replaced_after = cut.elapsed();
+    // Cut off, node-b cannot confirm the stop: its pod stays Terminating, and node-a (whether
+    // or not it led before) runs the controllers.
+    let during = pods(&kubectl).unwrap();
+    assert!(during[cut_off_pod].deleting, "{during:?}");
+    wait_until(Duration::from_secs(30), "node-a leading", || {
+        holder(&kubectl).filter(|h| h == "node-a")
+    });
+
+    namespace.heal();
+    let healed = Instant::now();
+    wait_for_convergence_on_node_a(&kubectl);
+    eprintln!(
+        "partition ({how}): node Unknown after {lost_after:.1?}, pod replaced after \
+         {replaced_after:.1?}; healed and converged in {:.1?}",
+        healed.elapsed()
+    );
+    // node-b stopped its copy itself (the deletion completed), and no controller made a third.
+    let rc = json(&kubectl, &["get", "rc", "web"]).unwrap();
+    assert_eq!(rc["status"]["replicas"], 2, "{rc}");
+    drop(nodes);
+    drop(etcd);
+}
+
+/// A Deployment of the web tier, readiness-gated.
+const WEB_DEPLOYMENT: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  strategy:
+    rollingUpdate: {maxSurge: 1, maxUnavailable: 0}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - image: httpd
+        name: web
+        ports: [{containerPort: 80}]
+        readinessProbe:
+          httpGet: {path: /, port: 80}
+          periodSeconds: 1
+"#;
+
+#[test]
+fn a_deployment_rolls_out_across_nodes_and_kubectl_follows_it() {
+    if !kubectl_available() {
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    let (etcd, nodes) = two_nodes_on_one_etcd(root, 3);
+    let kubectl = nodes[1].kubectl(root);
+
+    apply(&kubectl, root, "web", WEB_DEPLOYMENT);
+    let status = kubectl.ok(&["rollout", "status", "deployment/web", "--timeout=90s"]);
+    assert!(
+        status
+            .trim_end()
+            .ends_with("deployment \"web\" successfully rolled out"),
+        "{status}"
+    );
+    let first: BTreeMap<String, PodView> = pods(&kubectl).unwrap();
+    let nodes_used: std::collections::BTreeSet<&str> =
+        first.values().map(|p| p.node.as_str()).collect();
+    assert_eq!(nodes_used.len(), 2, "spread over both nodes: {first:?}");
+
+    // A template change rolls out a second ReplicaSet, one surge pod at a time, and
+    // `rollout status` follows it to the end.
+    kubectl.ok(&["set", "env", "deployment/web", "GREETING=hello"]);
+    let status = kubectl.ok(&["rollout", "status", "deployment/web", "--timeout=90s"]);
+    assert!(
+        status.contains("Waiting for deployment \"web\" rollout to finish")
+            && status
+                .trim_end()
+                .ends_with("deployment \"web\" successfully rolled out"),
+        "{status}"
+    );
+    let second = pods(&kubectl).unwrap();
+    let live: Vec<(&String, &PodView)> = second.iter().filter(|(_, p)| !p.deleting).collect();
+    assert_eq!(live.len(), 2, "{second:?}");
+    assert!(
+        live.iter().all(|(name, _)| !first.contains_key(*name)),
+        "every pod replaced: {first:?} → {second:?}"
+    );
+
+    let deployments = kubectl.ok(&["get", "deployments"]);
+    let row = deployments.lines().nth(1).unwrap_or_default();
+    let columns: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(&columns[..4], ["web", "2/2", "2", "2"], "{deployments}");
+    let history = kubectl.ok(&["rollout", "history", "deployment/web"]);
+    assert!(
+        history.contains("REVISION") && history.lines().any(|l| l.starts_with("2 ")),
+        "{history}"
+    );
+    let replica_sets = json(&kubectl, &["get", "replicasets"]).unwrap();
+    assert_eq!(replica_sets["items"].as_array().unwrap().len(), 2);
+
+    // Back to the first template: the old ReplicaSet scales up again as revision 3.
+    kubectl.ok(&["rollout", "undo", "deployment/web"]);
+    kubectl.ok(&["rollout", "status", "deployment/web", "--timeout=90s"]);
+    let deployment = json(&kubectl, &["get", "deployment", "web"]).unwrap();
+    assert_eq!(
+        deployment["metadata"]["annotations"]["deployment.kubernetes.io/revision"], "3",
+        "{deployment}"
+    );
+    let env = &deployment["spec"]["template"]["spec"]["containers"][0]["env"];
+    assert!(
+        env.is_null() || env.as_array().is_some_and(|e| e.is_empty()),
+        "{env}"
+    );
+    let described = kubectl.ok(&["describe", "deployment", "web"]);
+    assert!(described.contains("ScalingReplicaSet"), "{described}");
+    drop(nodes);
+    drop(etcd);
 }

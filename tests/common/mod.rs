@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod kubectl;
+pub mod netns;
 pub mod node;
 
 use std::io::{BufRead, BufReader, Read, Write};

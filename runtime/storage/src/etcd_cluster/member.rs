@@ -46,10 +46,18 @@ impl Member {
     ) -> Result<Member, EtcdClusterError> {
         let client_url = spec.client_url();
         let peer_url = spec.peer_url();
+        let listen_client_urls: Vec<String> = std::iter::once(client_url.clone())
+            .chain(
+                options
+                    .extra_client_addresses
+                    .iter()
+                    .map(|address| format!("http://{address}:{}", spec.client_port)),
+            )
+            .collect();
         let args = vec![
             format!("--name={}", spec.name),
             format!("--data-dir={}", spec.data_dir.display()),
-            format!("--listen-client-urls={client_url}"),
+            format!("--listen-client-urls={}", listen_client_urls.join(",")),
             format!("--advertise-client-urls={client_url}"),
             format!("--listen-peer-urls={peer_url}"),
             format!("--initial-advertise-peer-urls={peer_url}"),

@@ -26,6 +26,9 @@ pub struct EtcdClusterOptions {
     pub binary: PathBuf,
     /// How long `start` and `restart_member` wait for health.
     pub startup_timeout: Duration,
+    /// Addresses besides 127.0.0.1 on which members also accept clients (same port), e.g. the
+    /// host end of a veth pair so a node in a network namespace can reach the cluster.
+    pub extra_client_addresses: Vec<std::net::IpAddr>,
 }
 
 impl Default for EtcdClusterOptions {
@@ -36,6 +39,7 @@ impl Default for EtcdClusterOptions {
             election_timeout_ms: 1000,
             binary: PathBuf::from("etcd"),
             startup_timeout: Duration::from_secs(30),
+            extra_client_addresses: Vec::new(),
         }
     }
 }
