@@ -21,6 +21,15 @@ pub(crate) struct IndexEntry {
     pub digest: String,
     pub size: u64,
     pub created: jiff::Timestamp,
+    /// For content pulled from a registry: the manifest digest it was pulled as (what
+    /// `name@sha256:…` references and the kubelet's `imageID` use). Empty for images built or
+    /// imported here.
+    #[serde(
+        default,
+        rename = "repoDigest",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub repo_digest: Option<String>,
 }
 
 fn deserialize_digest<'de, D: serde::Deserializer<'de>>(

@@ -84,7 +84,7 @@ fn keys_for_reference(index: &Index, reference: &Reference) -> Vec<String> {
                 .images
                 .iter()
                 .filter(|(key, entry)| {
-                    entry.digest == digest
+                    (entry.digest == digest || entry.repo_digest.as_deref() == Some(digest))
                         && Reference::parse(key).is_ok_and(|stored| stored.name() == name)
                 })
                 .map(|(key, _)| key.clone())

@@ -23,13 +23,22 @@ pub struct ImageRecord {
     /// The blob holding the component bytes.
     pub path: PathBuf,
     pub created: jiff::Timestamp,
+    /// The registry manifest digest, for an image pulled from a registry.
+    pub repo_digest: Option<String>,
 }
 
 impl ImageRecord {
     /// The repo-digest form the kubelet reports as `imageID`:
-    /// `docker.io/library/health_image@sha256:<hex>`.
+    /// `docker.io/library/health_image@sha256:<hex>` (the manifest digest for a pulled image,
+    /// the content digest for one built or imported here).
     pub fn image_id(&self) -> String {
-        format!("{}@{}", self.reference.name(), self.digest)
+        let digest = self.repo_digest.as_deref().unwrap_or(&self.digest);
+        format!("{}@{}", self.reference.name(), digest)
+    }
+
+    /// Whether this image came from a registry (and so can be pulled again).
+    pub fn is_pulled(&self) -> bool {
+        self.repo_digest.is_some()
     }
 
     /// The first 12 hex digits of the digest, as `docker image ls` shows.
@@ -98,6 +107,29 @@ impl ImageStore {
         self.import_labelled(reference, &wasm, &path.display().to_string())
     }
 
+    /// Stores a component pulled from a registry as `reference` (a tag, or `name@digest` with
+    /// the manifest digest), remembering the manifest digest it came as.
+    pub fn store_pulled(
+        &self,
+        reference: &str,
+        wasm: &[u8],
+        manifest_digest: &str,
+    ) -> Result<ImageRecord, ImageError> {
+        let parsed =
+            Reference::parse(reference).map_err(ImageError::invalid_reference(reference))?;
+        ensure_component(wasm, reference)?;
+        let digest = sha256_digest(wasm);
+        let lock = self.index.lock()?;
+        let mut index = self.index.read()?;
+        let mut entry = self.add_blob(&lock, &index, &digest, wasm)?;
+        entry.repo_digest = Some(manifest_digest.to_string());
+        let key = parsed.to_string();
+        let replaced = index.images.insert(key.clone(), entry.clone());
+        self.index.write(&lock, &mut index)?;
+        self.collect_garbage(&lock, &index, replaced)?;
+        self.record(&key, &entry)
+    }
+
     /// Builds the crate in `dir` for wasm32-wasip2 and imports its component.
     pub fn build(&self, reference: &str, dir: &Path) -> Result<ImageRecord, ImageError> {
         Reference::parse(reference).map_err(ImageError::invalid_reference(reference))?;
@@ -120,8 +152,14 @@ impl ImageStore {
             .into_iter()
             .next()
             .ok_or_else(|| ImageError::NotFound(lookup.describe(source)))?;
-        let entry = index.images[&source_key].clone();
+        let mut entry = index.images[&source_key].clone();
         let target_key = target_reference.to_string();
+        // A registry's manifest digest belongs to the repository it was pulled from.
+        let same_repository =
+            Reference::parse(&source_key).is_ok_and(|s| s.name() == target_reference.name());
+        if !same_repository {
+            entry.repo_digest = None;
+        }
         let replaced = index.images.insert(target_key.clone(), entry.clone());
         self.index.write(&lock, &mut index)?;
         self.collect_garbage(&lock, &index, replaced)?;
@@ -228,6 +266,7 @@ impl ImageStore {
             created: index
                 .created_of(digest)
                 .unwrap_or_else(jiff::Timestamp::now),
+            repo_digest: None,
         })
     }
 
@@ -291,6 +330,7 @@ impl ImageStore {
             size: entry.size,
             path: self.blob_path(&entry.digest),
             created: entry.created,
+            repo_digest: entry.repo_digest.clone(),
         })
     }
 

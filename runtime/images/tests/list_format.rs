@@ -11,6 +11,7 @@ fn record(reference: &str, hex_start: &str, size: u64, created: Timestamp) -> Im
         size,
         path: PathBuf::from(format!("/store/images/blobs/sha256/{hex}")),
         created,
+        repo_digest: None,
     }
 }
 

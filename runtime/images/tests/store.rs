@@ -410,3 +410,36 @@ fn a_corrupt_index_is_reported() {
         Err(ImageError::CorruptIndex { .. })
     ));
 }
+
+#[test]
+fn pulled_images_answer_to_their_manifest_digest_and_report_it_as_image_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let wasm = component("pulled");
+    let manifest = format!("sha256:{}", "ab".repeat(32));
+    let record = store
+        .store_pulled("127.0.0.1:5000/app:1", &wasm, &manifest)
+        .unwrap();
+    assert!(record.is_pulled());
+    assert_eq!(record.image_id(), format!("127.0.0.1:5000/app@{manifest}"));
+    // `name@<manifest digest>` finds it; the content digest does too (Docker's image ID).
+    let by_manifest = store
+        .resolve(&format!("127.0.0.1:5000/app@{manifest}"))
+        .unwrap()
+        .expect("found by manifest digest");
+    assert_eq!(by_manifest.digest, record.digest);
+    assert!(store
+        .resolve(&format!("127.0.0.1:5000/app@{}", record.digest))
+        .unwrap()
+        .is_some());
+    // Another repository's name for the same content has no registry origin.
+    let retagged = store.tag("127.0.0.1:5000/app:1", "local/app:2").unwrap();
+    assert!(!retagged.is_pulled());
+    // Survives a reopen (the index keeps the manifest digest).
+    let reopened = open(dir.path());
+    let again = reopened.resolve("127.0.0.1:5000/app:1").unwrap().unwrap();
+    assert_eq!(again.repo_digest.as_deref(), Some(manifest.as_str()));
+    // Imported content is local.
+    let local = store.import("local/app:3", &component("local")).unwrap();
+    assert!(!local.is_pulled());
+}
