@@ -192,6 +192,18 @@ pub(crate) async fn read_body(
     Ok(content)
 }
 
+/// The system's CA certificates, read once per client: a registry's certificate is trusted
+/// exactly when `curl` or `docker` on this machine would trust it.
+fn system_roots() -> rustls::RootCertStore {
+    let mut roots = rustls::RootCertStore::empty();
+    let found = rustls_native_certs::load_native_certs();
+    let (added, _unparsable) = roots.add_parsable_certificates(found.certs);
+    if added == 0 {
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    }
+    roots
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,16 +226,4 @@ mod tests {
             "http://127.0.0.1:5000/v2/app/blobs/uploads/u2"
         );
     }
-}
-
-/// The system's CA certificates, read once per client: a registry's certificate is trusted
-/// exactly when `curl` or `docker` on this machine would trust it.
-fn system_roots() -> rustls::RootCertStore {
-    let mut roots = rustls::RootCertStore::empty();
-    let found = rustls_native_certs::load_native_certs();
-    let (added, _unparsable) = roots.add_parsable_certificates(found.certs);
-    if added == 0 {
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    }
-    roots
 }
