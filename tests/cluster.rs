@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use common::kubectl::{kubectl_available, Kubectl};
 use common::netns::NetworkNamespace;
 use serde_json::Value;
+use wasmpod_registry::testing::TestRegistry;
 use wasmpod_storage::etcd_cluster::{EtcdClusterOptions, LocalEtcdCluster};
 
 /// The tutorial's `health2` (httpd, liveness on a port nothing listens on), as a bare pod.
@@ -109,7 +110,7 @@ struct Node {
 
 impl Node {
     fn start(name: &str, root: &Path, etcd: &str, service_range: &str) -> Node {
-        Node::start_in(Vec::new(), name, root, etcd, service_range)
+        Node::start_in(Vec::new(), name, root, etcd, service_range, &[])
     }
 
     fn start_in(
@@ -118,6 +119,7 @@ impl Node {
         root: &Path,
         etcd: &str,
         service_range: &str,
+        extra_args: &[String],
     ) -> Node {
         let home = root.join(name);
         std::fs::create_dir_all(&home).unwrap();
@@ -147,6 +149,7 @@ impl Node {
         ]
         .iter()
         .map(|s| s.to_string())
+        .chain(extra_args.iter().cloned())
         .collect();
         let mut node = Node {
             name: name.to_string(),
@@ -399,7 +402,11 @@ fn node_ready(kubectl: &Kubectl, node: &str) -> Option<String> {
 
 /// node-a and node-b on a single etcd member, both Ready; cluster `index` as in
 /// `private_service_range`.
-fn two_nodes_on_one_etcd(root: &Path, index: u32) -> (LocalEtcdCluster, Vec<Node>) {
+fn two_nodes_on_one_etcd(
+    root: &Path,
+    index: u32,
+    extra_args: &[String],
+) -> (LocalEtcdCluster, Vec<Node>) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let etcd = runtime
         .block_on(LocalEtcdCluster::start(1))
@@ -408,7 +415,7 @@ fn two_nodes_on_one_etcd(root: &Path, index: u32) -> (LocalEtcdCluster, Vec<Node
     let range = private_service_range(index);
     let nodes: Vec<Node> = ["node-a", "node-b"]
         .iter()
-        .map(|name| Node::start(name, root, &endpoints, &range))
+        .map(|name| Node::start_in(Vec::new(), name, root, &endpoints, &range, extra_args))
         .collect();
     wait_for_ready_nodes(&nodes[0].kubectl(root), 2);
     (etcd, nodes)
@@ -635,7 +642,7 @@ fn a_frozen_node_is_replaced_and_converges_without_duplicates_when_it_thaws() {
     }
     let root = tempfile::tempdir().unwrap();
     let root = root.path();
-    let (etcd, nodes) = two_nodes_on_one_etcd(root, 1);
+    let (etcd, nodes) = two_nodes_on_one_etcd(root, 1, &[]);
     let kubectl = nodes[0].kubectl(root);
     run_web_tier(&kubectl, root);
 
@@ -681,7 +688,7 @@ fn a_partitioned_node_is_treated_as_lost_and_converges_without_duplicates_when_h
         .collect();
     let nodes = [
         Node::start("node-a", root, &loopback_endpoint, &range),
-        Node::start_in(wrapper, "node-b", root, &bridged_endpoint, &range),
+        Node::start_in(wrapper, "node-b", root, &bridged_endpoint, &range, &[]),
     ];
     let kubectl = nodes[0].kubectl(root);
     wait_for_ready_nodes(&kubectl, 2);
@@ -719,6 +726,24 @@ fn a_partitioned_node_is_treated_as_lost_and_converges_without_duplicates_when_h
     drop(etcd);
 }
 
+/// Pushes `source` from a scratch image store (a developer's laptop) to `registry` as `target`.
+fn push_image(registry: &TestRegistry, source: &str, target: &str) {
+    let laptop = common::Home::new();
+    for args in [
+        vec!["image", "tag", source, target],
+        vec![
+            "image",
+            "push",
+            target,
+            "--insecure-registry",
+            &registry.host,
+        ],
+    ] {
+        let (code, _, err) = laptop.exec(&args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+    }
+}
+
 /// A Deployment of the web tier, readiness-gated.
 const WEB_DEPLOYMENT: &str = r#"
 apiVersion: apps/v1
@@ -752,10 +777,25 @@ fn a_deployment_rolls_out_across_nodes_and_kubectl_follows_it() {
     }
     let root = tempfile::tempdir().unwrap();
     let root = root.path();
-    let (etcd, nodes) = two_nodes_on_one_etcd(root, 3);
+    // The image comes from a registry: each node pulls it into its own store.
+    let Some(registry) = TestRegistry::start(None) else {
+        return;
+    };
+    let image = registry.image("web/httpd:1");
+    push_image(&registry, "httpd:latest", &image);
+    let (etcd, nodes) = two_nodes_on_one_etcd(
+        root,
+        3,
+        &["--insecure-registry".to_string(), registry.host.clone()],
+    );
     let kubectl = nodes[1].kubectl(root);
 
-    apply(&kubectl, root, "web", WEB_DEPLOYMENT);
+    apply(
+        &kubectl,
+        root,
+        "web",
+        &WEB_DEPLOYMENT.replace("image: httpd", &format!("image: {image}")),
+    );
     let status = kubectl.ok(&["rollout", "status", "deployment/web", "--timeout=90s"]);
     assert!(
         status
@@ -767,6 +807,15 @@ fn a_deployment_rolls_out_across_nodes_and_kubectl_follows_it() {
     let nodes_used: std::collections::BTreeSet<&str> =
         first.values().map(|p| p.node.as_str()).collect();
     assert_eq!(nodes_used.len(), 2, "spread over both nodes: {first:?}");
+    for node in &nodes {
+        let store = wasmpod::images::ImageStore::open(&node.home).unwrap();
+        let pulled = store.resolve(&image).unwrap();
+        assert!(
+            pulled.is_some_and(|record| record.is_pulled()),
+            "{} pulled {image} itself",
+            node.name
+        );
+    }
 
     // A template change rolls out a second ReplicaSet, one surge pod at a time, and
     // `rollout status` follows it to the end.

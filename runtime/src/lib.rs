@@ -20,6 +20,7 @@ pub mod quantity;
 pub mod store;
 pub mod testing;
 
+pub use node::puller::RegistrySettings;
 pub use node::{Node, NodeConfig, NodeError};
 
 pub use wasmpod_engine as engine;

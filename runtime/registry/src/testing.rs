@@ -38,7 +38,7 @@ impl TestRegistry {
         let host = format!("127.0.0.1:{port}");
         let storage = directory.path().join("storage");
         let mut config = format!(
-            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n",
+            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: false\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n",
             storage.display()
         );
         let ca_file = match tls {
@@ -119,6 +119,20 @@ impl TestRegistry {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// The request lines the registry has logged so far (`GET /v2/app/blobs/sha256:… HTTP/1.1`).
+    pub fn requests(&self) -> Vec<String> {
+        let log =
+            std::fs::read_to_string(self.directory.path().join("registry.log")).unwrap_or_default();
+        log.lines()
+            .filter_map(|line| {
+                let start = line.find("\"")? + 1;
+                let end = start + line[start..].find('"')?;
+                let request = &line[start..end];
+                request.contains(" /v2/").then(|| request.to_string())
+            })
+            .collect()
     }
 
     pub fn image(&self, repository_and_tag: &str) -> String {

@@ -80,6 +80,8 @@ enum Command {
         /// With --simulate: seeds pod UIDs and container IDs, so runs repeat exactly.
         #[arg(long, requires = "simulate", default_value_t = 0)]
         seed: u64,
+        #[command(flatten)]
+        registry: image::RegistryFlags,
     },
     /// List pods or events (`get pods [NAME] [-o wide|yaml|json]`, `get events`).
     Get {
@@ -185,9 +187,10 @@ pub fn main() -> i32 {
                 files,
                 run_for,
                 allow_host_path,
+                registry,
                 ..
-            } => run::run(&home, &files, run_for, allow_host_path).await,
-            Command::Image(command) => image::image(&home, command),
+            } => run::run(&home, &files, run_for, allow_host_path, registry.settings()).await,
+            Command::Image(command) => image::image(&home, command).await,
             Command::Serve(args) => serve::serve(&home, args).await,
             Command::Kubeconfig => {
                 let url = client::server_url(cli.server, &home)?;

@@ -24,11 +24,13 @@ pub async fn run(
     files: &[PathBuf],
     run_for: Option<Duration>,
     allowed_host_paths: Vec<PathBuf>,
+    registry: crate::RegistrySettings,
 ) -> Result<(), CliError> {
     // Nothing starts unless every manifest is valid.
     let objects = wasmpod_manifest::load_set(files)?;
     let mut config = NodeConfig::new(home.to_path_buf());
     config.allowed_host_paths = allowed_host_paths;
+    config.registry = registry;
     let node = Node::new(config)?;
     let storage: Arc<dyn wasmpod_storage::Storage> =
         Arc::new(wasmpod_storage::MemoryStorage::new());

@@ -38,6 +38,8 @@ pub struct ServeArgs {
     /// A host directory pods may mount as a hostPath volume (repeatable); others are refused.
     #[arg(long = "allow-host-path")]
     pub allow_host_path: Vec<PathBuf>,
+    #[command(flatten)]
+    pub registry: super::image::RegistryFlags,
     /// Join a cluster whose state lives in etcd (comma-separated client URLs, e.g.
     /// http://127.0.0.1:2379). Without it the node keeps its own embedded store.
     #[arg(long, value_delimiter = ',')]
@@ -98,6 +100,7 @@ pub async fn serve(home: &Path, args: ServeArgs) -> Result<(), CliError> {
     let (storage, elector) = open_store(&state_dir, &args).await?;
     let mut config = NodeConfig::new(home.to_path_buf());
     config.allowed_host_paths = args.allow_host_path.clone();
+    config.registry = args.registry.settings();
     config.node_name = args.node_name.clone();
     let node = Node::new(config)?;
     // Beyond loopback, only with TLS and a bearer token (kubectl sends tokens only over TLS).

@@ -23,6 +23,7 @@ pub(super) async fn run(
     elector: Arc<dyn Elector>,
     identity: String,
     lease_duration: Duration,
+    announce: bool,
     start: impl Fn(ApiServer) -> Running + Send + 'static,
 ) {
     let events = EventRecorder::new(api.clone(), ELECTION);
@@ -35,7 +36,9 @@ pub(super) async fn run(
                 continue;
             }
         };
-        eprintln!("wasmpod: {identity} leads the cluster's controllers and scheduler");
+        if announce {
+            eprintln!("wasmpod: {identity} leads the cluster's controllers and scheduler");
+        }
         let running = start(api.clone());
         match super::lease::renew(&api, LEASE_NAMESPACE, ELECTION, &identity, lease_duration).await
         {

@@ -44,6 +44,8 @@ pub struct ControlPlaneOptions {
     pub elector: Arc<dyn Elector>,
     /// The leader's lease, published in `kube-system/wasmpod-controller-manager`.
     pub leader_lease_duration: std::time::Duration,
+    /// Say on stderr when this node starts leading (news in a cluster, noise on one machine).
+    pub announce_leadership: bool,
     pub workloads: wasmpod_controllers::ControllerOptions,
     pub cluster: wasmpod_cluster::ClusterOptions,
     pub endpoints: wasmpod_services::EndpointControllerOptions,
@@ -58,6 +60,7 @@ impl ControlPlaneOptions {
             registration: NodeRegistration::default(),
             elector,
             leader_lease_duration: std::time::Duration::from_secs(15),
+            announce_leadership: true,
             workloads: Default::default(),
             cluster: Default::default(),
             endpoints: Default::default(),
@@ -67,7 +70,10 @@ impl ControlPlaneOptions {
 
     /// A single machine: the embedded store's trivial election.
     pub fn single_node(api: ApiOptions) -> ControlPlaneOptions {
-        ControlPlaneOptions::new(api, Arc::new(LocalElector::new()))
+        ControlPlaneOptions {
+            announce_leadership: false,
+            ..ControlPlaneOptions::new(api, Arc::new(LocalElector::new()))
+        }
     }
 
     /// The node lifecycle controller's `--node-monitor-period` and grace period.
@@ -106,6 +112,7 @@ impl ControlPlane {
             registration,
             elector,
             leader_lease_duration,
+            announce_leadership,
             workloads,
             cluster,
             endpoints,
@@ -137,6 +144,7 @@ impl ControlPlane {
             elector,
             node.name().to_string(),
             leader_lease_duration,
+            announce_leadership,
             move |api| -> leader::Running {
                 Box::new((
                     wasmpod_controllers::start(api.clone(), workloads.clone()),

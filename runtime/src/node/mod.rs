@@ -12,6 +12,7 @@ mod listener;
 mod pod_status;
 mod pod_worker;
 mod pull;
+pub mod puller;
 mod start;
 mod stop;
 mod volumes;
@@ -112,6 +113,8 @@ pub struct NodeConfig {
     /// back-off, so restart latency can be measured many times in a row. Not reachable from
     /// manifests or the command line.
     pub benchmark_without_crash_backoff: bool,
+    /// Plain-HTTP registries and the node's own registry credentials.
+    pub registry: puller::RegistrySettings,
 }
 
 impl NodeConfig {
@@ -124,6 +127,7 @@ impl NodeConfig {
             simulated_time: None,
             seed: None,
             benchmark_without_crash_backoff: false,
+            registry: puller::RegistrySettings::default(),
         }
     }
 
@@ -146,7 +150,8 @@ pub(crate) struct NodeShared {
     pub(crate) events: Arc<EventRecorder>,
     pub(crate) clock: SharedClock,
     pub(crate) engine: Engine,
-    pub(crate) images: ImageStore,
+    pub(crate) images: Arc<ImageStore>,
+    pub(crate) puller: Arc<puller::ImagePuller>,
     pub(crate) node_name: String,
     pub(crate) host_ip: String,
     pub(crate) allowed_host_paths: Vec<PathBuf>,
@@ -155,7 +160,8 @@ pub(crate) struct NodeShared {
     pub(crate) ids: crate::ids::IdSource,
     pub(crate) without_crash_backoff: bool,
     pods_dir: PathBuf,
-    loaded: Mutex<HashMap<String, Image>>,
+    /// Compiled images by content digest; concurrent starts of one image compile it once.
+    loaded: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Image>>>>,
     logs: Mutex<HashMap<(String, String, String), Arc<ContainerLogs>>>,
     workers: Mutex<HashMap<(String, String), mpsc::UnboundedSender<PodMessage>>>,
 }
@@ -178,18 +184,22 @@ impl NodeShared {
         &self,
         record: &ImageRecord,
     ) -> Result<Image, wasmpod_engine::LoadError> {
-        if let Some(image) = lock(&self.loaded).get(&record.digest) {
-            return Ok(image.clone());
-        }
-        let engine = self.engine.clone();
-        let digest = record.digest.clone();
-        let path = record.path.clone();
-        let cache_dir = self.images.compile_cache_dir();
-        let image = tokio::task::spawn_blocking(move || engine.load(&digest, &path, &cache_dir))
-            .await
-            .map_err(|e| wasmpod_engine::LoadError::Compile(e.to_string()))??;
-        lock(&self.loaded).insert(record.digest.clone(), image.clone());
-        Ok(image)
+        let cell = lock(&self.loaded)
+            .entry(record.digest.clone())
+            .or_default()
+            .clone();
+        let image = cell
+            .get_or_try_init(|| async {
+                let engine = self.engine.clone();
+                let digest = record.digest.clone();
+                let path = record.path.clone();
+                let cache_dir = self.images.compile_cache_dir();
+                tokio::task::spawn_blocking(move || engine.load(&digest, &path, &cache_dir))
+                    .await
+                    .map_err(|e| wasmpod_engine::LoadError::Compile(e.to_string()))?
+            })
+            .await?;
+        Ok(image.clone())
     }
 
     /// Where this node's pods keep their volumes and container roots: a directory of its own,
@@ -229,7 +239,8 @@ impl Node {
     /// Opens the image store under `config.home` and creates the engine. Call inside a tokio
     /// runtime.
     pub fn new(config: NodeConfig) -> Result<Node, NodeError> {
-        let images = ImageStore::open(&config.home)?;
+        let images = Arc::new(ImageStore::open(&config.home)?);
+        let puller = Arc::new(puller::ImagePuller::new(&config.registry));
         let engine = Engine::new()?;
         let store = Arc::new(ObjectStore::new());
         let node_name = config.node_name.unwrap_or_else(default_node_name);
@@ -245,6 +256,7 @@ impl Node {
                 clock: config.clock,
                 engine,
                 images,
+                puller,
                 node_name,
                 host_ip: "127.0.0.1".into(),
                 allowed_host_paths: config.allowed_host_paths,

@@ -5,8 +5,11 @@
 // tokio's clock: on simulated time a pull takes no time, and prints the same every run.
 use tokio::time::Instant;
 
+use wasmpod_images::ImageRecord;
+
 use super::container::ResolvedImage;
 use super::pod_worker::{PodWorker, FAILED_SYNC_RETRY};
+use super::puller::PullSecrets;
 use crate::clock::add;
 use crate::events::EventType;
 
@@ -81,36 +84,9 @@ impl PodWorker {
                 );
                 record
             }
-            _ => {
-                // Always, or absent: "pull" (re-resolve the tag in the local store).
-                let container = &mut self.containers[index];
-                if container.pull_backoff.in_backoff_since_update(now) {
-                    events.kubelet(
-                        &object,
-                        EventType::Normal,
-                        "BackOff",
-                        format!("Back-off pulling image \"{image}\""),
-                    );
-                    events.kubelet(
-                        &object,
-                        EventType::Warning,
-                        "Failed",
-                        "Error: ImagePullBackOff",
-                    );
-                    let reason = container
-                        .waiting
-                        .as_ref()
-                        .and_then(|(_, message)| message.clone())
-                        .unwrap_or_default();
-                    container.waiting = Some((
-                        "ImagePullBackOff".into(),
-                        Some(format!(
-                            "Back-off pulling image \"{image}\": ErrImagePull: {reason}"
-                        )),
-                    ));
-                    self.schedule_resync(add(now, FAILED_SYNC_RETRY));
-                    return None;
-                }
+            ("Always", Some(record)) if !record.is_pulled() => {
+                // Built or imported here, never pulled: the local store is its registry, so
+                // "pulling" re-resolves the tag.
                 events.kubelet(
                     &object,
                     EventType::Normal,
@@ -118,51 +94,26 @@ impl PodWorker {
                     format!("Pulling image \"{image}\""),
                 );
                 let started = Instant::now();
-                let resolved = self.node.images.resolve(&image).ok().flatten();
-                let elapsed =
-                    wasmpod_printers::duration::go_duration(truncate_to_millis(started.elapsed()));
-                match resolved {
-                    Some(record) => {
-                        self.containers[index].pull_backoff = Default::default();
-                        events.kubelet(
-                            &object,
-                            EventType::Normal,
-                            "Pulled",
-                            format!(
-                                "Successfully pulled image \"{image}\" in {elapsed} ({elapsed} including waiting). Image size: {} bytes.",
-                                record.size
-                            ),
-                        );
-                        record
-                    }
-                    None => {
-                        let reference = wasmpod_images::Reference::parse(&image)
-                            .map(|r| r.to_string())
-                            .unwrap_or_else(|_| image.clone());
-                        let error = format!(
-                            "rpc error: code = NotFound desc = failed to pull and unpack image \"{reference}\": \
-                             not found in the local image store (see `wasmpod image ls`; registries are not supported yet)"
-                        );
-                        events.kubelet(
-                            &object,
-                            EventType::Warning,
-                            "Failed",
-                            format!("Failed to pull image \"{image}\": {error}"),
-                        );
-                        events.kubelet(
-                            &object,
-                            EventType::Warning,
-                            "Failed",
-                            "Error: ErrImagePull",
-                        );
-                        let container = &mut self.containers[index];
-                        container.pull_backoff.next(now, now);
-                        container.waiting = Some(("ErrImagePull".into(), Some(error)));
-                        self.schedule_resync(add(now, FAILED_SYNC_RETRY));
-                        return None;
-                    }
-                }
+                let record = self
+                    .node
+                    .images
+                    .resolve(&image)
+                    .ok()
+                    .flatten()
+                    .unwrap_or(record);
+                let elapsed = go_millis(started.elapsed());
+                events.kubelet(
+                    &object,
+                    EventType::Normal,
+                    "Pulled",
+                    format!(
+                        "Successfully pulled image \"{image}\" in {elapsed} ({elapsed} including waiting). Image size: {} bytes.",
+                        record.size
+                    ),
+                );
+                record
             }
+            _ => self.pull_from_registry(index, &image).await?,
         };
 
         match self.node.load_image(&record).await {
@@ -190,6 +141,108 @@ impl PodWorker {
             }
         }
     }
+}
+
+impl PodWorker {
+    /// `Always`, or an absent image: pull from its registry (coalesced with other pulls of
+    /// the same image), honouring the pull back-off.
+    async fn pull_from_registry(&mut self, index: usize, image: &str) -> Option<ImageRecord> {
+        let now = self.node.clock.now();
+        let object = self
+            .object
+            .with_field_path(self.containers[index].field_path());
+        let events = self.node.events.clone();
+        let container = &mut self.containers[index];
+        if container.pull_backoff.in_backoff_since_update(now) {
+            events.kubelet(
+                &object,
+                EventType::Normal,
+                "BackOff",
+                format!("Back-off pulling image \"{image}\""),
+            );
+            events.kubelet(
+                &object,
+                EventType::Warning,
+                "Failed",
+                "Error: ImagePullBackOff",
+            );
+            let reason = container
+                .waiting
+                .as_ref()
+                .and_then(|(_, message)| message.clone())
+                .unwrap_or_default();
+            container.waiting = Some((
+                "ImagePullBackOff".into(),
+                Some(format!(
+                    "Back-off pulling image \"{image}\": ErrImagePull: {reason}"
+                )),
+            ));
+            self.schedule_resync(add(now, FAILED_SYNC_RETRY));
+            return None;
+        }
+        let secrets = PullSecrets::of(&self.pod, &self.node.store);
+        if !secrets.unusable.is_empty() {
+            events.kubelet(
+                &self.object,
+                EventType::Warning,
+                "FailedToRetrieveImagePullSecret",
+                format!(
+                    "Unable to retrieve some image pull secrets ({}); attempting to pull the image may not succeed.",
+                    secrets.unusable.join(", ")
+                ),
+            );
+        }
+        events.kubelet(
+            &object,
+            EventType::Normal,
+            "Pulling",
+            format!("Pulling image \"{image}\""),
+        );
+        let asked = Instant::now();
+        let outcome = self
+            .node
+            .puller
+            .pull(&self.node.images, image, secrets)
+            .await;
+        match outcome {
+            Ok(pulled) => {
+                self.containers[index].pull_backoff = Default::default();
+                events.kubelet(
+                    &object,
+                    EventType::Normal,
+                    "Pulled",
+                    format!(
+                        "Successfully pulled image \"{image}\" in {} ({} including waiting). Image size: {} bytes.",
+                        go_millis(pulled.pulled_in),
+                        go_millis(asked.elapsed()),
+                        pulled.size
+                    ),
+                );
+                Some(pulled.record.clone())
+            }
+            Err(failure) => {
+                let error = failure.kubelet_message(image);
+                events.kubelet(
+                    &object,
+                    EventType::Warning,
+                    "Failed",
+                    format!("Failed to pull image \"{image}\": {error}"),
+                );
+                events.kubelet(&object, EventType::Warning, "Failed", "Error: ErrImagePull");
+                let now = self.node.clock.now();
+                let container = &mut self.containers[index];
+                container.pull_backoff.next(now, now);
+                container.waiting = Some(("ErrImagePull".into(), Some(error)));
+                self.schedule_resync(add(now, FAILED_SYNC_RETRY));
+                None
+            }
+        }
+    }
+}
+
+/// A Go duration truncated to milliseconds, as the kubelet prints pull times.
+fn go_millis(elapsed: std::time::Duration) -> String {
+    wasmpod_printers::duration::go_duration(truncate_to_millis(elapsed))
 }
 
 fn truncate_to_millis(d: std::time::Duration) -> std::time::Duration {
