@@ -328,8 +328,9 @@ fn test(doc: &mut Value, op: &Op) -> Result<(), String> {
     let failed = || format!("testing value {path} failed: test failed");
     let expected = op.get("value");
     match (actual, expected) {
-        // A missing or null member only passes against an explicit null... which Go's check
-        // (`op.value().raw == nil`) never sees, so it always fails.
+        // Go decodes `"value": null` into a nil `*json.RawMessage`, so `op.value().raw == nil`
+        // holds and a missing or null member passes (a v4 quirk kube-apiserver keeps).
+        (None, Some(Value::Null)) => Ok(()),
         (None, _) | (Some(_), None) => Err(failed()),
         (Some(actual), Some(expected)) if lazy_equal(&actual, expected, 0) => Ok(()),
         _ => Err(failed()),
@@ -442,6 +443,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!(out, json!({"l": [1, 2], "new": 1}));
+        // test of null passes for a null or missing member.
+        apply(
+            json!({"a": null}),
+            json!([
+                {"op": "test", "path": "/a", "value": null},
+                {"op": "test", "path": "/missing", "value": null}
+            ]),
+        )
+        .unwrap();
         // test compares over the document's members only.
         apply(
             json!({"a": {"b": 1}}),

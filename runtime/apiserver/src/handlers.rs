@@ -188,6 +188,13 @@ impl ApiServer {
         };
         let content_type = header_str(headers, header::CONTENT_TYPE);
         let name = path.name.as_deref();
+        if *method == Method::GET && path.subresource.is_none() && (watch || name.is_none()) {
+            // kube-apiserver decodes every ListOptions parameter for lists and watches alike,
+            // so e.g. `limit=abc` on a watch is a 400 rather than ignored.
+            query.int("limit")?;
+            query.int("timeoutSeconds")?;
+            query.flag("allowWatchBookmarks")?;
+        }
         match (method.clone(), name, path.subresource.as_deref()) {
             (Method::GET, _, None) if watch => {
                 let request = WatchRequest::new(

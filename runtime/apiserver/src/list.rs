@@ -98,8 +98,20 @@ fn decode_continue(token: &str) -> Result<ContinueToken, ApiError> {
         .map_err(|e| invalid(format!("continue key is not valid: {e}")))?;
     let token: ContinueToken = serde_json::from_slice(&bytes)
         .map_err(|e| invalid(format!("continue key is not valid: {e}")))?;
+    // storage.DecodeContinue's checks and texts.
     if token.v != "meta.k8s.io/v1" {
+        return Err(invalid(format!(
+            "continue key is not valid: server and client encoded versions don't match server: \"meta.k8s.io/v1\", client: {:?}",
+            token.v
+        )));
+    }
+    if token.rv == 0 {
         return Err(invalid("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)".into()));
+    }
+    if token.start.is_empty() {
+        return Err(invalid(
+            "continue key is not valid: encoded start key empty (version meta.k8s.io/v1)".into(),
+        ));
     }
     if token.start.contains("..") || token.start.starts_with('/') {
         return Err(invalid(
@@ -129,11 +141,12 @@ impl ApiServer {
                 .compacted_revision()
                 .await
                 .map_err(|e| ApiError::from_storage(e, resource, ""))?;
-            if token.rv <= compacted {
+            // A negative revision asks for the latest state (etcd3 store `GetList`).
+            if token.rv > 0 && token.rv <= compacted {
                 return Err(ApiError::expired(CONTINUE_EXPIRED));
             }
             start_after = Some(format!("{prefix}{}", token.start.trim_end_matches('\u{0}')));
-            token_revision = Some(token.rv);
+            token_revision = (token.rv > 0).then_some(token.rv);
         }
         let mut items = Vec::new();
         let mut snapshot_revision = None;

@@ -41,11 +41,19 @@ impl Query {
     pub fn int(&self, name: &str) -> Result<Option<i64>, ApiError> {
         match self.text(name) {
             None => Ok(None),
-            Some(value) => value.parse().map(Some).map_err(|_| {
-                ApiError::bad_request(format!(
-                    "strconv.ParseInt: parsing \"{value}\": invalid syntax"
-                ))
-            }),
+            Some(value) => value
+                .parse()
+                .map(Some)
+                .map_err(|error: std::num::ParseIntError| {
+                    let reason = match error.kind() {
+                        std::num::IntErrorKind::PosOverflow
+                        | std::num::IntErrorKind::NegOverflow => "value out of range",
+                        _ => "invalid syntax",
+                    };
+                    ApiError::bad_request(format!(
+                        "strconv.ParseInt: parsing \"{value}\": {reason}"
+                    ))
+                }),
         }
     }
 

@@ -53,8 +53,13 @@ impl WatchRequest {
                 })?),
             };
         let timeout = match query.int("timeoutSeconds")? {
-            Some(seconds) if seconds > 0 => Duration::from_secs(seconds as u64),
-            _ => server.options().default_watch_timeout,
+            None => server.options().default_watch_timeout,
+            // Go's `time.Duration(seconds) * time.Second` wraps on overflow; zero means the
+            // default, a negative timer fires at once (the watch ends right away).
+            Some(seconds) => match seconds.wrapping_mul(1_000_000_000) {
+                0 => server.options().default_watch_timeout,
+                nanos => Duration::from_nanos(nanos.max(0).unsigned_abs()),
+            },
         };
         let tables = match representation {
             Representation::Table => Some(WatchTables::new(
@@ -100,7 +105,11 @@ impl ApiServer {
     }
 
     async fn run_watch(&self, request: &WatchRequest, session: &mut Session) -> Result<(), Closed> {
-        let deadline = tokio::time::Instant::now() + request.timeout;
+        let now = tokio::time::Instant::now();
+        // Up to 292 years: never overflow the clock (a panic would silently end the watch).
+        let deadline = now
+            .checked_add(request.timeout)
+            .unwrap_or(now + Duration::from_secs(100 * 365 * 24 * 3600));
         let prefix = request.resource.list_prefix(request.namespace.as_deref());
         let start = match request.resource_version {
             Some(revision) => revision,

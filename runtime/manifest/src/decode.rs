@@ -14,6 +14,11 @@ use crate::unknown_fields::unknown_fields;
 
 const LIST_FIELDS: &[&str] = &["apiVersion", "kind", "metadata", "items"];
 
+/// kube-apiserver's request body limit for JSON (`MaxRequestBodyBytes`, 3 MiB). `kubectl
+/// apply` sends each object as one JSON body, so a bigger object is refused with 413
+/// `RequestEntityTooLarge`; a local manifest holding one is refused the same way.
+pub const MAX_OBJECT_JSON_BYTES: usize = 3 * 1024 * 1024;
+
 /// Decodes one document; a `List` yields its items.
 pub(crate) fn decode_document(document: RawDocument) -> Result<Vec<LocatedObject>, ManifestError> {
     let RawDocument {
@@ -180,6 +185,15 @@ fn decode_object(
             api_version: type_meta.api_version,
         });
     }
+    let size = json_size(&value);
+    if size > MAX_OBJECT_JSON_BYTES {
+        return Err(ManifestError::TooLarge {
+            location,
+            object: type_meta.object(),
+            size,
+            limit: MAX_OBJECT_JSON_BYTES,
+        });
+    }
     if let Value::Object(object) = &mut value {
         // Items of a typed PodList may omit them; the typed object always writes them.
         object.insert("apiVersion".to_owned(), Value::from("v1"));
@@ -237,6 +251,24 @@ fn decode_typed<T: DeserializeOwned + Serialize>(
         });
     }
     Ok(typed)
+}
+
+/// Length of `value` as compact JSON (what kubectl sends), without building the text.
+fn json_size(value: &Value) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    // Writing a Value to a sink that never fails cannot fail.
+    let _ = serde_json::to_writer(&mut counter, value);
+    counter.0
 }
 
 fn json_type_name(value: &Value) -> &'static str {

@@ -118,6 +118,16 @@ pub enum ManifestError {
         errors: Vec<FieldError>,
     },
 
+    /// The object is bigger than one kube-apiserver request body may be
+    /// ([`crate::MAX_OBJECT_JSON_BYTES`]); kubectl would get 413 `RequestEntityTooLarge`.
+    #[error("{location}: {object}: Request entity too large: limit is {limit} (the object is {size} bytes as JSON)")]
+    TooLarge {
+        location: DocumentLocation,
+        object: ObjectRef,
+        size: usize,
+        limit: usize,
+    },
+
     /// Two documents define the same object (the second create would be `AlreadyExists`).
     #[error("{location}: {object} in namespace {namespace:?} is already defined in {first}")]
     DuplicateObject {
@@ -141,6 +151,7 @@ impl ManifestError {
             | ManifestError::UnknownFields { location, .. }
             | ManifestError::TypeMismatch { location, .. }
             | ManifestError::Invalid { location, .. }
+            | ManifestError::TooLarge { location, .. }
             | ManifestError::DuplicateObject { location, .. } => Some(location),
         }
     }

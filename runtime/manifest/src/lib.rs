@@ -26,6 +26,7 @@ mod validation;
 
 pub use admission::{admit, admit_with_toleration_seconds, DEFAULT_TOLERATION_SECONDS};
 pub use config_defaults::{apply_config_map_defaults, apply_secret_defaults, DEFAULT_SECRET_TYPE};
+pub use decode::MAX_OBJECT_JSON_BYTES;
 pub use defaults::{
     apply_defaults, DEFAULT_NAMESPACE, DEFAULT_SCHEDULER_NAME,
     DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS, DEFAULT_TERMINATION_MESSAGE_PATH,

@@ -1,5 +1,6 @@
 //! Reading files and running the whole pipeline.
 
+use std::collections::hash_map::{Entry, HashMap};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -87,10 +88,11 @@ pub fn parse_located(source: &str, text: &str) -> Result<Vec<LocatedPod>, Manife
 
 fn load_objects(paths: &[PathBuf]) -> Result<Vec<LocatedObject>, ManifestError> {
     let mut all: Vec<LocatedObject> = Vec::new();
+    let mut seen = SeenObjects::default();
     for path in paths {
         for (source, text) in read_path(path)? {
             for object in parse_objects(&source, &text)? {
-                check_not_duplicate(&all, &object)?;
+                seen.check_and_insert(&object)?;
                 all.push(object);
             }
         }
@@ -100,6 +102,7 @@ fn load_objects(paths: &[PathBuf]) -> Result<Vec<LocatedObject>, ManifestError> 
 
 fn parse_objects(source: &str, text: &str) -> Result<Vec<LocatedObject>, ManifestError> {
     let mut objects: Vec<LocatedObject> = Vec::new();
+    let mut seen = SeenObjects::default();
     for document in split_documents(source, text)? {
         for mut decoded in decode_document(document)? {
             let errors = decoded.object.default_and_validate();
@@ -113,37 +116,44 @@ fn parse_objects(source: &str, text: &str) -> Result<Vec<LocatedObject>, Manifes
                     errors,
                 });
             }
-            check_not_duplicate(&objects, &decoded)?;
+            seen.check_and_insert(&decoded)?;
             objects.push(decoded);
         }
     }
     Ok(objects)
 }
 
-fn check_not_duplicate(
-    existing: &[LocatedObject],
-    candidate: &LocatedObject,
-) -> Result<(), ManifestError> {
-    let Some(identity) = candidate.object.identity() else {
-        return Ok(());
-    };
-    let first = existing
-        .iter()
-        .find(|other| other.object.identity().as_ref() == Some(&identity));
-    match first {
-        Some(first) => {
-            let (kind, namespace, name) = identity;
-            Err(ManifestError::DuplicateObject {
-                location: candidate.location.clone(),
-                object: ObjectRef {
-                    kind: kind.to_owned(),
-                    name: Some(name),
-                },
-                namespace,
-                first: first.location.clone(),
-            })
+/// Where each `(kind, namespace, name)` was first defined: a hash index, so that a file
+/// of many small objects loads in linear time.
+#[derive(Default)]
+struct SeenObjects {
+    first: HashMap<(&'static str, String, String), DocumentLocation>,
+}
+
+impl SeenObjects {
+    /// Records `candidate`, or fails if the same object was already defined.
+    fn check_and_insert(&mut self, candidate: &LocatedObject) -> Result<(), ManifestError> {
+        let Some(identity) = candidate.object.identity() else {
+            return Ok(());
+        };
+        match self.first.entry(identity) {
+            Entry::Vacant(vacant) => {
+                vacant.insert(candidate.location.clone());
+                Ok(())
+            }
+            Entry::Occupied(occupied) => {
+                let (kind, namespace, name) = occupied.key().clone();
+                Err(ManifestError::DuplicateObject {
+                    location: candidate.location.clone(),
+                    object: ObjectRef {
+                        kind: kind.to_owned(),
+                        name: Some(name),
+                    },
+                    namespace,
+                    first: occupied.get().clone(),
+                })
+            }
         }
-        None => Ok(()),
     }
 }
 
