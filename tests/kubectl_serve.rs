@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::free_port;
+
 use common::kubectl::{kubectl_available, Kubectl};
 
 use std::path::{Path, PathBuf};
@@ -111,14 +113,6 @@ fn wasmpod(home: &Path, args: &[&str]) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A state dir held by a running `wasmpod serve`, or one holding garbage, is refused with a

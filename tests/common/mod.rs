@@ -183,6 +183,15 @@ pub fn wait_until<T>(within: Duration, what: &str, mut check: impl FnMut() -> Op
     }
 }
 
+/// A loopback port free right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// One HTTP/1.1 GET on a fresh connection: (status, body).
 pub fn http_get(address: &str, path: &str) -> std::io::Result<(u16, String)> {
     let mut stream = TcpStream::connect(address)?;

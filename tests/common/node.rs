@@ -34,7 +34,7 @@ pub fn sim_node() -> TestNode {
 
 fn with_test_guests(config: NodeConfig, home: super::Home) -> TestNode {
     let node = Node::new(config).expect("node");
-    for guest in ["misbehave", "cmd_app", "grpc_health"] {
+    for guest in ["misbehave", "cmd_app", "grpc_health", "hostile"] {
         node.images()
             .import_file(
                 &format!("{guest}:latest"),

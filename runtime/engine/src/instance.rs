@@ -56,6 +56,10 @@ pub struct InstanceConfig {
     pub cpu_limit_millicores: Option<u64>,
     /// The pod's IP: a command container may listen on it (binds to 0.0.0.0 land there).
     pub pod_ip: Option<std::net::Ipv4Addr>,
+    /// The container's declared TCP `containerPort`s: when there are any, the only ports a
+    /// command container may bind (besides 0, an ephemeral port); a bind to another port is
+    /// `access-denied`. With none declared, any port on the pod IP (as in Kubernetes).
+    pub listen_ports: Vec<u16>,
     /// Host directories the guest sees, at their guest paths (the container's root, volumes).
     /// WASI resolves a path through the longest matching mount, so volumes nest in the root.
     pub mounts: Vec<Mount>,
@@ -294,7 +298,7 @@ fn new_store(
         .allow_tcp(false)
         .allow_udp(false);
     if let (ImageKind::Command, Some(pod_ip)) = (image.kind(), config.pod_ip) {
-        crate::sockets::grant_pod_network(&mut wasi, pod_ip);
+        crate::sockets::grant_pod_network(&mut wasi, pod_ip, config.listen_ports.clone());
     }
     for mount in &config.mounts {
         let perms = if mount.read_only {

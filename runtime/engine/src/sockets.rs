@@ -79,16 +79,27 @@ fn rewrite(address: SocketAddr, pod_ip: Option<Ipv4Addr>) -> SocketAddr {
     }
 }
 
-/// Grants a command container TCP on its pod IP, and nothing else.
-pub(crate) fn grant_pod_network(builder: &mut WasiCtxBuilder, pod_ip: Ipv4Addr) {
+/// Grants a command container TCP on its pod IP — listening only on its declared ports, when
+/// it declares any — and nothing else.
+pub(crate) fn grant_pod_network(
+    builder: &mut WasiCtxBuilder,
+    pod_ip: Ipv4Addr,
+    listen_ports: Vec<u16>,
+) {
     builder
         .allow_tcp(true)
         .socket_addr_check(move |address, use_| {
             let own = address.ip() == IpAddr::V4(pod_ip);
+            // Manifests often declare no ports at all (the Kubernetes docs' examples): then
+            // any port on the pod IP, as in Kubernetes; declared ports are a promise kept.
+            let declared = listen_ports.is_empty()
+                || address.port() == 0
+                || listen_ports.contains(&address.port());
             let allowed = match use_ {
-                SocketAddrUse::TcpBind | SocketAddrUse::TcpListen => {
-                    own || address.ip().is_unspecified()
-                }
+                SocketAddrUse::TcpBind => (own || address.ip().is_unspecified()) && declared,
+                // The port was checked at bind; listen on an implicitly bound socket picks an
+                // ephemeral port.
+                SocketAddrUse::TcpListen => own || address.ip().is_unspecified(),
                 // Clients (probes, other pods) reach the listener from anywhere on the host.
                 SocketAddrUse::TcpAccept => true,
                 SocketAddrUse::TcpConnect => own,

@@ -54,6 +54,7 @@ impl PodWorker {
             memory_limit: memory_limit(spec),
             cpu_limit_millicores: cpu_limit(spec),
             pod_ip: Some(self.ip.address),
+            listen_ports: declared_tcp_ports(spec),
             mounts: match root {
                 Some(root) => self.files.mounts(spec, root)?,
                 None => Vec::new(),
@@ -188,14 +189,7 @@ impl PodWorker {
             }
         }
 
-        let ports: Vec<u16> = container
-            .spec
-            .ports
-            .iter()
-            .flatten()
-            .filter(|p| p.protocol.as_deref().unwrap_or("TCP") == "TCP")
-            .filter_map(|p| u16::try_from(p.container_port).ok())
-            .collect();
+        let ports = declared_tcp_ports(&container.spec);
         let ip = self.ip.address;
         let tx = self.tx.clone();
         let network = self.node.network.clone();
@@ -290,4 +284,15 @@ pub(super) fn memory_limit(spec: &Container) -> Option<u64> {
 pub(super) fn cpu_limit(spec: &Container) -> Option<u64> {
     let quantity = spec.resources.as_ref()?.limits.as_ref()?.get("cpu")?;
     crate::quantity::parse_millicores(&quantity.0)
+}
+
+/// The container's TCP `containerPort`s: the host serves them for an HTTP component, and a
+/// command component may bind only them.
+fn declared_tcp_ports(spec: &k8s_openapi::api::core::v1::Container) -> Vec<u16> {
+    spec.ports
+        .iter()
+        .flatten()
+        .filter(|p| p.protocol.as_deref().unwrap_or("TCP") == "TCP")
+        .filter_map(|p| u16::try_from(p.container_port).ok())
+        .collect()
 }

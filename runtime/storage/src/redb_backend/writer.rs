@@ -96,7 +96,12 @@ fn process_batch(
         .map(|command| (command.request, command.reply_to))
         .unzip();
     let now_millis = to_unix_millis(SystemTime::now());
-    let committed = commit_batch(shared, requests, durability, retention, now_millis);
+    // A commit that runs out of disk leaves redb refusing every later write until the file is
+    // reopened; refusing this batch up front keeps the store writable once space is freed.
+    let committed = match room_for(&shared.path, &requests) {
+        Ok(()) => commit_batch(shared, requests, durability, retention, now_millis),
+        Err(error) => Err(error),
+    };
     match committed {
         Ok(batch) => {
             shared.revision.store(batch.revision, Ordering::Release);
@@ -138,6 +143,49 @@ fn reply_error(reply_to: ReplyTo, err: &StorageError) {
             let _ = tx.send(Err(err.duplicate()));
         }
     }
+}
+
+/// Free space a commit must leave: redb writes copy-on-write pages and its header.
+const DISK_RESERVE_BYTES: u64 = 1 << 20;
+/// The smaller reserve of a batch that writes no values (deletions): on a full disk, deleting
+/// is how room is made again, as etcd allows deletions under its NOSPACE alarm.
+const DELETE_RESERVE_BYTES: u64 = 256 << 10;
+
+/// `Ok` when the file system holding `path` has room for the batch: every value it writes,
+/// twice (the object and its history record), plus a reserve.
+fn room_for(path: &Path, requests: &[Request]) -> Result<()> {
+    let written: u64 = requests
+        .iter()
+        .map(|request| match request {
+            Request::Write(WriteOp::Create { value, .. } | WriteOp::Update { value, .. }) => {
+                2 * value.len() as u64
+            }
+            _ => 0,
+        })
+        .sum();
+    let needed = match written {
+        0 => DELETE_RESERVE_BYTES,
+        _ => written + DISK_RESERVE_BYTES,
+    };
+    match free_bytes(path) {
+        Some(free) if free < needed => Err(StorageError::Backend(format!(
+            "{}: No space left on device (os error 28): {free} bytes free, {needed} needed; \
+             the write was refused before touching the store",
+            path.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Bytes an unprivileged writer may still use on the file system holding `path`.
+fn free_bytes(path: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = path.parent().unwrap_or(path);
+    let c_path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: a NUL-terminated path and a zeroed statvfs the call fills in.
+    let result = unsafe { libc::statvfs(c_path.as_ptr(), &mut stat) };
+    (result == 0).then(|| stat.f_bavail as u64 * stat.f_frsize as u64)
 }
 
 struct CommittedBatch {
