@@ -192,3 +192,52 @@ fn commands_without_a_running_node_say_so() {
     assert_eq!(code, 1);
     assert!(stderr.contains("no running wasmpod found"), "{stderr}");
 }
+
+/// A component importing an interface wasmpod does not provide, and a truncated component,
+/// get the kubelet's CreateContainerError with a message that names the problem; the other pod
+/// in the same run is unaffected.
+#[test]
+fn missing_imports_and_truncated_components_are_create_container_errors() {
+    let home = Home::new();
+    let needs = wasmpod::images::guest_artifact("needs_imports");
+    let (code, _, stderr) = home.exec(&["image", "import", "needs:1", needs.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    let whole = std::fs::read(wasmpod::images::guest_artifact("hostile")).unwrap();
+    let truncated = home.write_bytes("truncated.wasm", &whole[..whole.len() / 2]);
+    let (code, _, stderr) = home.exec(&[
+        "image",
+        "import",
+        "truncated:1",
+        truncated.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "only the header is checked on import: {stderr}");
+    let manifest = home.write(
+        "bad.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: needs\nspec:\n  containers:\n  - name: needs\n    image: needs:1\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: truncated\nspec:\n  containers:\n  - name: truncated\n    image: truncated:1\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: fine\nspec:\n  containers:\n  - name: fine\n    image: httpd\n    imagePullPolicy: IfNotPresent\n    ports: [{containerPort: 80}]\n",
+    );
+    let run = home.run(&[manifest.to_str().unwrap()]);
+    run.wait_for_output(
+        "Error: the component needs imports wasmpod does not provide: example:needs/greeter",
+        Duration::from_secs(30),
+    );
+    run.wait_for_output(
+        "Error: the component does not compile: ",
+        Duration::from_secs(30),
+    );
+    for name in ["needs", "truncated"] {
+        let pod = wait_until(Duration::from_secs(30), "the waiting reason", || {
+            home.pod(name).filter(|pod| {
+                container_status(pod)["state"]["waiting"]["reason"] == "CreateContainerError"
+            })
+        });
+        assert_eq!(pod["status"]["phase"], "Pending", "{name}");
+    }
+    let fine = wait_until(Duration::from_secs(30), "the fine pod running", || {
+        home.pod("fine")
+            .filter(|pod| container_status(pod)["state"]["running"].is_object())
+    });
+    let ip = fine["status"]["podIP"].as_str().unwrap().to_string();
+    assert_eq!(http_get(&format!("{ip}:80"), "/").unwrap().0, 200);
+    let (code, _, _) = run.terminate();
+    assert_eq!(code, 0);
+}

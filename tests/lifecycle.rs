@@ -444,6 +444,20 @@ fn compiled_code_is_cached_by_digest_and_engine() {
         written
     );
     assert_eq!(std::fs::read_dir(&cache_dir).unwrap().count(), 1);
+
+    // A damaged entry — same length, same header, one flipped byte in the code — is detected
+    // by its checksum and recompiled, never loaded.
+    let mut bytes = std::fs::read(&cached).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&cached, &bytes).unwrap();
+    let third = wasmpod::engine::Engine::new().unwrap();
+    third
+        .load(&record.digest, &record.path, &cache_dir)
+        .unwrap();
+    let rewritten = std::fs::read(&cached).unwrap();
+    assert_ne!(rewritten, bytes, "the damaged entry was replaced");
+    assert_eq!(rewritten[middle], bytes[middle] ^ 0xff);
 }
 
 /// A node process that starts again finds the pods the cluster bound to it (`Node::adopt`):

@@ -38,8 +38,12 @@ impl Home {
     }
 
     pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        self.write_bytes(name, text.as_bytes())
+    }
+
+    pub fn write_bytes(&self, name: &str, bytes: &[u8]) -> PathBuf {
         let path = self.dir.path().join(name);
-        std::fs::write(&path, text).expect("write file");
+        std::fs::write(&path, bytes).expect("write file");
         path
     }
 

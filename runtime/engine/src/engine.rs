@@ -2,6 +2,8 @@
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -96,14 +98,14 @@ impl Engine {
     }
 
     fn deserialize_cached(&self, cache_path: &Path) -> Option<Component> {
-        if !cache_path.exists() {
-            return None;
-        }
-        // SAFETY: the cache directory is written only by this function's counterpart
-        // (`write_cache`) with artifacts of an engine with the same compatibility hash, which is
-        // part of the file name. A corrupt or foreign file fails wasmtime's header checks and
-        // is recompiled.
-        unsafe { Component::deserialize_file(&self.inner.engine, cache_path) }.ok()
+        let bytes = std::fs::read(cache_path).ok()?;
+        // Only code whose checksum matches is loaded: wasmtime checks the header and the
+        // engine's compatibility but would run flipped bits in the machine code. A damaged
+        // entry is recompiled (and rewritten) instead.
+        let code = verified_code(&bytes)?;
+        // SAFETY: the bytes are exactly what `write_cache` serialized with an engine of the
+        // same compatibility hash (part of the file name), as the checksum proves.
+        unsafe { Component::deserialize(&self.inner.engine, code) }.ok()
     }
 
     fn compile(&self, wasm_path: &Path) -> Result<Component, LoadError> {
@@ -128,14 +130,29 @@ impl Engine {
     }
 }
 
+/// Ends every cache file: the SHA-256 of the serialized code before it, then this tag.
+const CACHE_TRAILER_TAG: &[u8; 8] = b"wpcwasm1";
+const CACHE_TRAILER_LEN: usize = 32 + CACHE_TRAILER_TAG.len();
+
+/// The serialized code of a cache file whose trailer vouches for it.
+fn verified_code(file: &[u8]) -> Option<&[u8]> {
+    let split = file.len().checked_sub(CACHE_TRAILER_LEN)?;
+    let (code, trailer) = file.split_at(split);
+    let (checksum, tag) = trailer.split_at(32);
+    (tag == CACHE_TRAILER_TAG && Sha256::digest(code).as_slice() == checksum).then_some(code)
+}
+
 fn write_cache(component: &Component, cache_path: &Path) -> Result<(), LoadError> {
     let cache_error = |source| LoadError::Cache {
         path: cache_path.to_path_buf(),
         source,
     };
-    let bytes = component
+    let mut bytes = component
         .serialize()
         .map_err(|e| cache_error(std::io::Error::other(e.to_string())))?;
+    let checksum = Sha256::digest(&bytes);
+    bytes.extend_from_slice(&checksum);
+    bytes.extend_from_slice(CACHE_TRAILER_TAG);
     if let Some(dir) = cache_path.parent() {
         std::fs::create_dir_all(dir).map_err(cache_error)?;
     }

@@ -46,6 +46,38 @@ const EXEC_INTERFACE: &str = "wasmpod:container/exec@0.1";
 const HTTP_HANDLER_INTERFACE: &str = "wasi:http/incoming-handler@0.2";
 const PREOPENS_INTERFACE: &str = "wasi:filesystem/preopens@0.2";
 
+/// Packages the linker provides (at their 0.2 versions): an import from anywhere else cannot
+/// be satisfied.
+const PROVIDED_PACKAGES: &[&str] = &[
+    "wasi:cli/",
+    "wasi:clocks/",
+    "wasi:filesystem/",
+    "wasi:io/",
+    "wasi:random/",
+    "wasi:sockets/",
+    "wasi:http/",
+    "wasmpod:container/",
+];
+
+/// Every import outside the provided packages, then wasmtime's own account of the first
+/// failure (which also covers a provided package at a version wasmpod lacks).
+fn missing_imports(
+    engine: &wasmtime::Engine,
+    component: &Component,
+    first_failure: &str,
+) -> String {
+    let unknown: Vec<String> = component
+        .component_type()
+        .imports(engine)
+        .map(|(name, _)| name.to_string())
+        .filter(|name| !PROVIDED_PACKAGES.iter().any(|p| name.starts_with(p)))
+        .collect();
+    match unknown.is_empty() {
+        true => first_failure.to_string(),
+        false => format!("{} ({first_failure})", unknown.join(", ")),
+    }
+}
+
 impl Image {
     pub(crate) fn link(
         engine: &wasmtime::Engine,
@@ -74,7 +106,7 @@ impl Image {
             .any(|(name, _)| name.starts_with(PREOPENS_INTERFACE));
         let pre = linker
             .instantiate_pre(&component)
-            .map_err(|e| LoadError::Link(format!("{e:#}")))?;
+            .map_err(|e| LoadError::Link(missing_imports(engine, &component, &format!("{e:#}"))))?;
         let link_error = |e: wasmtime::Error| LoadError::Link(format!("{e:#}"));
         let entry = if is_http {
             Entry::Http(ProxyIndices::new(&pre).map_err(link_error)?)
