@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use wasmpod::{Node, NodeConfig};
 
+use crate::process::{open_fds, rss_bytes};
 use crate::report::{Report, Row};
 
 const STEADY: Duration = Duration::from_secs(25);
@@ -182,18 +183,6 @@ fn worst_probe_lateness(node: &Node, pods: usize, since: jiff::Timestamp) -> (Du
     (worst, probes)
 }
 
-fn rss_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-        })
-        .unwrap_or(0)
-        * 1024
-}
-
 /// Resident bytes of guest linear memories. Each memory is one reservation of several GiB that
 /// the kernel shows as a run of adjacent mappings: the guard before it, the copy-on-write
 /// memory image, the accessible heap (possibly split), the inaccessible rest. Every anonymous
@@ -244,10 +233,6 @@ fn guest_memory_rss() -> u64 {
         run = end + 1;
     }
     total
-}
-
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map_or(0, |dir| dir.count())
 }
 
 /// User + system CPU time of this process.

@@ -53,11 +53,17 @@ impl Row {
         self.samples.get(at).copied().unwrap_or_default()
     }
 
+    /// The largest sample (the p99 for reported rows).
+    pub fn max(&self) -> Duration {
+        self.samples.last().copied().unwrap_or_else(|| self.p99())
+    }
+
     fn json(&self) -> Value {
         json!({
             "name": self.name,
             "median_seconds": self.median().as_secs_f64(),
             "p99_seconds": self.p99().as_secs_f64(),
+            "max_seconds": self.max().as_secs_f64(),
             "n": self.count(),
         })
     }
