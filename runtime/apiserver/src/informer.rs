@@ -5,7 +5,7 @@
 //! A watch that ends (compaction, a restarted etcd member) is replaced by a fresh list.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -56,6 +56,7 @@ impl ApiServer {
         let resource_info = Self::resolve(resource)?;
         let shared = Arc::new(Shared {
             objects: RwLock::new(BTreeMap::new()),
+            snapshot: Mutex::new(None),
         });
         let (generation, _) = watch::channel(0u64);
         let generation = Arc::new(generation);
@@ -79,6 +80,16 @@ impl ApiServer {
 struct Shared {
     /// By storage key, so snapshots come out in key (namespace/name) order.
     objects: RwLock<BTreeMap<String, Value>>,
+    /// The last snapshot, until the next change: every controller woken by one change shares
+    /// one copy of the objects instead of cloning them all itself.
+    snapshot: Mutex<Option<Arc<Vec<Value>>>>,
+}
+
+impl Shared {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<String, Value>> {
+        *self.snapshot.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        self.objects.write().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 struct AbortOnDrop(JoinHandle<()>);
@@ -100,9 +111,19 @@ pub struct Informer {
 }
 
 impl Informer {
-    /// Every cached object, in namespace/name order.
-    pub fn snapshot(&self) -> Vec<Value> {
-        self.read().values().cloned().collect()
+    /// Every cached object, in namespace/name order (shared until the next change).
+    pub fn snapshot(&self) -> Arc<Vec<Value>> {
+        let mut cached = self
+            .shared
+            .snapshot
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(snapshot) = cached.as_ref() {
+            return snapshot.clone();
+        }
+        let snapshot = Arc::new(self.read().values().cloned().collect::<Vec<_>>());
+        *cached = Some(snapshot.clone());
+        snapshot
     }
 
     /// The cached object with this namespace (empty for cluster-scoped) and name.
@@ -172,7 +193,7 @@ async fn follow(
             }
         };
         {
-            let mut objects = shared.objects.write().unwrap_or_else(|e| e.into_inner());
+            let mut objects = shared.write();
             objects.clear();
             for object in list.items {
                 let key = storage_key(&prefix, meta(&object, "namespace"), meta(&object, "name"));
@@ -190,7 +211,7 @@ async fn follow(
         while let Some(event) = stream.next().await {
             let Ok(event) = event else { break };
             {
-                let mut objects = shared.objects.write().unwrap_or_else(|e| e.into_inner());
+                let mut objects = shared.write();
                 match event {
                     WatchEvent::Put { kv, .. } => {
                         if let Ok(object) = decode_object(&kv) {

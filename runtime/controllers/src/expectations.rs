@@ -18,7 +18,7 @@ use crate::pods;
 
 /// An index over one snapshot of the pod cache.
 pub(crate) struct PodIndex {
-    pub pods: Vec<Value>,
+    pub pods: std::sync::Arc<Vec<Value>>,
     keys: HashSet<(String, String)>,
     active_uids: HashSet<String>,
     /// Highest resourceVersion in the snapshot: the watch has applied every write up to it.
@@ -26,7 +26,8 @@ pub(crate) struct PodIndex {
 }
 
 impl PodIndex {
-    pub fn new(pods: Vec<Value>) -> PodIndex {
+    pub fn new(pods: impl Into<std::sync::Arc<Vec<Value>>>) -> PodIndex {
+        let pods = pods.into();
         let keys = pods
             .iter()
             .map(|p| {

@@ -114,8 +114,8 @@ pub(crate) async fn open_informers(api: &ApiServer, resources: &[&str]) -> Vec<I
 pub(crate) fn typed<T: DeserializeOwned>(informer: &Informer) -> Vec<T> {
     informer
         .snapshot()
-        .into_iter()
-        .filter_map(|object| serde_json::from_value(object).ok())
+        .iter()
+        .filter_map(|object| T::deserialize(object).ok())
         .collect()
 }
 

@@ -111,7 +111,7 @@ impl Controller {
     async fn monitor_node_health(&mut self, nodes: &Informer, leases: &Informer, pods: &Informer) {
         let node_values = nodes.snapshot();
         let names: HashSet<&str> = node_values.iter().map(objects::name).collect();
-        for node in &node_values {
+        for node in node_values.iter() {
             let name = objects::name(node);
             if self.known_nodes.contains_key(name) {
                 self.add_zone(&zone_key(node));
@@ -143,7 +143,7 @@ impl Controller {
         }
 
         let mut zone_conditions: BTreeMap<String, Vec<Option<String>>> = BTreeMap::new();
-        for node in &node_values {
+        for node in node_values.iter() {
             let name = objects::name(node).to_string();
             let lease = leases.get(NODE_LEASE_NAMESPACE, &name);
             let Ok(check) = self.update_node_health(node, lease).await else {

@@ -64,7 +64,7 @@ impl Reconciler for DeploymentController {
         let replica_sets = self.replica_sets.snapshot();
         let pods = self.pods.snapshot();
         let mut requeue = Requeue::default();
-        for d in &deployments {
+        for d in deployments.iter() {
             let key = object::key(d);
             if let Some(at) = self.backoff.not_before(&key) {
                 requeue.at(at);

@@ -46,7 +46,8 @@ impl Graph {
             nodes.extend(
                 informer
                     .snapshot()
-                    .into_iter()
+                    .iter()
+                    .cloned()
                     .map(|object| Node { resource, object }),
             );
         }

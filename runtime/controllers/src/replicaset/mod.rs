@@ -85,7 +85,7 @@ impl Reconciler for ReplicaController {
         let index = PodIndex::new(self.pods.snapshot());
         let owners = self.owners.snapshot();
         let mut requeue = Requeue::default();
-        for owner in &owners {
+        for owner in owners.iter() {
             let key = object::key(owner);
             if let Some(at) = self.backoff.not_before(&key) {
                 requeue.at(at);
