@@ -11,7 +11,7 @@ use super::container::ResolvedImage;
 use super::pod_worker::{PodWorker, FAILED_SYNC_RETRY};
 use super::puller::PullSecrets;
 use crate::clock::add;
-use crate::events::EventType;
+use crate::events::{EventRecorder, EventType, ObjectRef};
 
 impl PodWorker {
     /// The container's image ready to instantiate, or `None` after recording why not (events,
@@ -30,7 +30,11 @@ impl PodWorker {
             .unwrap_or_else(|| "IfNotPresent".into());
         let events = self.node.events.clone();
 
-        let present = match self.node.images.resolve(&image) {
+        // A local lookup is all a pull is for an image built or imported here (see below).
+        let looked_up = Instant::now();
+        let present = self.node.images.resolve(&image);
+        let lookup_took = looked_up.elapsed();
+        let present = match present {
             Ok(found) => found,
             Err(error) => {
                 events.kubelet(
@@ -85,31 +89,16 @@ impl PodWorker {
                 record
             }
             ("Always", Some(record)) if !record.is_pulled() => {
-                // Built or imported here, never pulled: the local store is its registry, so
-                // "pulling" re-resolves the tag.
-                events.kubelet(
+                // Built or imported here, never pulled: the local store is its registry, and
+                // the lookup above was the pull.
+                record_pulling(&events, &object, &image);
+                record_pulled(
+                    &events,
                     &object,
-                    EventType::Normal,
-                    "Pulling",
-                    format!("Pulling image \"{image}\""),
-                );
-                let started = Instant::now();
-                let record = self
-                    .node
-                    .images
-                    .resolve(&image)
-                    .ok()
-                    .flatten()
-                    .unwrap_or(record);
-                let elapsed = go_millis(started.elapsed());
-                events.kubelet(
-                    &object,
-                    EventType::Normal,
-                    "Pulled",
-                    format!(
-                        "Successfully pulled image \"{image}\" in {elapsed} ({elapsed} including waiting). Image size: {} bytes.",
-                        record.size
-                    ),
+                    &image,
+                    lookup_took,
+                    lookup_took,
+                    record.size,
                 );
                 record
             }
@@ -192,12 +181,7 @@ impl PodWorker {
                 ),
             );
         }
-        events.kubelet(
-            &object,
-            EventType::Normal,
-            "Pulling",
-            format!("Pulling image \"{image}\""),
-        );
+        record_pulling(&events, &object, image);
         let asked = Instant::now();
         let outcome = self
             .node
@@ -207,16 +191,13 @@ impl PodWorker {
         match outcome {
             Ok(pulled) => {
                 self.containers[index].pull_backoff = Default::default();
-                events.kubelet(
+                record_pulled(
+                    &events,
                     &object,
-                    EventType::Normal,
-                    "Pulled",
-                    format!(
-                        "Successfully pulled image \"{image}\" in {} ({} including waiting). Image size: {} bytes.",
-                        go_millis(pulled.pulled_in),
-                        go_millis(asked.elapsed()),
-                        pulled.size
-                    ),
+                    image,
+                    pulled.pulled_in,
+                    asked.elapsed(),
+                    pulled.size,
                 );
                 Some(pulled.record.clone())
             }
@@ -238,6 +219,37 @@ impl PodWorker {
             }
         }
     }
+}
+
+fn record_pulling(events: &EventRecorder, object: &ObjectRef, image: &str) {
+    events.kubelet(
+        object,
+        EventType::Normal,
+        "Pulling",
+        format!("Pulling image \"{image}\""),
+    );
+}
+
+/// `Pulled` as the kubelet words it: the pull itself, then the time including waiting for
+/// other pulls.
+fn record_pulled(
+    events: &EventRecorder,
+    object: &ObjectRef,
+    image: &str,
+    pulled_in: std::time::Duration,
+    total: std::time::Duration,
+    size: u64,
+) {
+    events.kubelet(
+        object,
+        EventType::Normal,
+        "Pulled",
+        format!(
+            "Successfully pulled image \"{image}\" in {} ({} including waiting). Image size: {size} bytes.",
+            go_millis(pulled_in),
+            go_millis(total),
+        ),
+    );
 }
 
 /// A Go duration truncated to milliseconds, as the kubelet prints pull times.

@@ -246,7 +246,7 @@ mod tests {
                 let image = image.clone();
                 async move { puller.pull(&images, &image, secrets).await }
             });
-            let outcomes = futures_join_all(pulls).await;
+            let outcomes = futures_util::future::join_all(pulls).await;
             let digests: Vec<String> = outcomes
                 .iter()
                 .map(|o| o.as_ref().expect("pulled").record.digest.clone())
@@ -269,38 +269,5 @@ mod tests {
                 .count();
             assert_eq!(fetches, 4);
         });
-    }
-
-    /// Polls every future once before awaiting any (what `join_all` does), without pulling in
-    /// the futures crate for one test.
-    async fn futures_join_all<F: std::future::Future>(
-        futures: impl Iterator<Item = F>,
-    ) -> Vec<F::Output> {
-        let mut set = Vec::new();
-        for future in futures {
-            set.push(Box::pin(future));
-        }
-        let mut outputs = Vec::new();
-        let mut pending: Vec<_> = set.into_iter().map(Some).collect();
-        std::future::poll_fn(|cx| {
-            let mut all_done = true;
-            for slot in pending.iter_mut() {
-                if let Some(future) = slot {
-                    match future.as_mut().poll(cx) {
-                        std::task::Poll::Ready(output) => {
-                            outputs.push(output);
-                            *slot = None;
-                        }
-                        std::task::Poll::Pending => all_done = false,
-                    }
-                }
-            }
-            match all_done {
-                true => std::task::Poll::Ready(()),
-                false => std::task::Poll::Pending,
-            }
-        })
-        .await;
-        outputs
     }
 }

@@ -57,18 +57,15 @@ impl EtcdStorage {
         let mut maybe_applied = false;
         loop {
             let put_options = PutOptions::new().with_lease(lease.unwrap_or(0));
-            let txn = Txn::new()
-                .when([Compare::create_revision(
+            let txn = guarded(
+                &etcd_key,
+                [Compare::create_revision(
                     etcd_key.clone(),
                     CompareOp::Equal,
                     0,
-                )])
-                .and_then([TxnOp::put(
-                    etcd_key.clone(),
-                    value.to_vec(),
-                    Some(put_options),
-                )])
-                .or_else([TxnOp::get(etcd_key.clone(), None)]);
+                )],
+                TxnOp::put(etcd_key.clone(), value.to_vec(), Some(put_options)),
+            );
             let mut client = self.client.clone();
             match retry.attempt(client.txn(txn)).await {
                 Ok(response) if response.succeeded() => {
@@ -116,14 +113,11 @@ impl EtcdStorage {
         loop {
             // `ignore_lease` keeps an expiring key's lease (its expiry), as the trait says.
             let put_options = PutOptions::new().with_ignore_lease().with_prev_key();
-            let txn = Txn::new()
-                .when(existing_at(&etcd_key, expected))
-                .and_then([TxnOp::put(
-                    etcd_key.clone(),
-                    value.to_vec(),
-                    Some(put_options),
-                )])
-                .or_else([TxnOp::get(etcd_key.clone(), None)]);
+            let txn = guarded(
+                &etcd_key,
+                existing_at(&etcd_key, expected),
+                TxnOp::put(etcd_key.clone(), value.to_vec(), Some(put_options)),
+            );
             let mut client = self.client.clone();
             match retry.attempt(client.txn(txn)).await {
                 Ok(response) if response.succeeded() => {
@@ -239,13 +233,11 @@ impl EtcdStorage {
         let mut retry = Retry::new(&self.options);
         let mut maybe_applied = false;
         loop {
-            let txn = Txn::new()
-                .when(existing_at(&etcd_key, expected))
-                .and_then([TxnOp::delete(
-                    etcd_key.clone(),
-                    Some(DeleteOptions::new().with_prev_key()),
-                )])
-                .or_else([TxnOp::get(etcd_key.clone(), None)]);
+            let txn = guarded(
+                &etcd_key,
+                existing_at(&etcd_key, expected),
+                TxnOp::delete(etcd_key.clone(), Some(DeleteOptions::new().with_prev_key())),
+            );
             let mut client = self.client.clone();
             match retry.attempt(client.txn(txn)).await {
                 Ok(response) if response.succeeded() => {
@@ -361,4 +353,13 @@ fn txn_revision(response: &TxnResponse) -> Result<i64> {
 
 fn unexpected(what: &str, detail: &str) -> StorageError {
     StorageError::Backend(format!("etcd {what}: unexpected answer: {detail}"))
+}
+
+/// `operation` when `conditions` hold; otherwise a read of the key, so a failed compare says
+/// what is there now.
+fn guarded(etcd_key: &[u8], conditions: impl Into<Vec<Compare>>, operation: TxnOp) -> Txn {
+    Txn::new()
+        .when(conditions)
+        .and_then([operation])
+        .or_else([TxnOp::get(etcd_key.to_vec(), None)])
 }
