@@ -759,8 +759,11 @@ spec:
       - image: httpd
         name: web
         ports: [{containerPort: 80}]
+        # Not ready for 2 s: each step of a rollout outlasts kubectl's first look, so
+        # `rollout status` always has progress to report.
         readinessProbe:
           httpGet: {path: /, port: 80}
+          initialDelaySeconds: 2
           periodSeconds: 1
 "#;
 
