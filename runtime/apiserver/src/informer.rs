@@ -5,6 +5,7 @@
 //! A watch that ends (compaction, a restarted etcd member) is replaced by a fresh list.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -56,6 +57,7 @@ impl ApiServer {
         let resource_info = Self::resolve(resource)?;
         let shared = Arc::new(Shared {
             objects: RwLock::new(BTreeMap::new()),
+            version: AtomicU64::new(0),
             snapshot: Mutex::new(None),
         });
         let (generation, _) = watch::channel(0u64);
@@ -80,15 +82,19 @@ impl ApiServer {
 struct Shared {
     /// By storage key, so snapshots come out in key (namespace/name) order.
     objects: RwLock<BTreeMap<String, Value>>,
-    /// The last snapshot, until the next change: every controller woken by one change shares
-    /// one copy of the objects instead of cloning them all itself.
-    snapshot: Mutex<Option<Arc<Vec<Value>>>>,
+    /// Moves on every write, under the write lock: a snapshot built under the read lock is
+    /// exactly the objects of the version read with it.
+    version: AtomicU64,
+    /// The last snapshot and its version: every controller woken by one change shares one copy
+    /// of the objects instead of cloning them all itself.
+    snapshot: Mutex<Option<(u64, Arc<Vec<Value>>)>>,
 }
 
 impl Shared {
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<String, Value>> {
-        *self.snapshot.lock().unwrap_or_else(|e| e.into_inner()) = None;
-        self.objects.write().unwrap_or_else(|e| e.into_inner())
+        let objects = self.objects.write().unwrap_or_else(|e| e.into_inner());
+        self.version.fetch_add(1, Ordering::Relaxed);
+        objects
     }
 }
 
@@ -113,16 +119,20 @@ pub struct Informer {
 impl Informer {
     /// Every cached object, in namespace/name order (shared until the next change).
     pub fn snapshot(&self) -> Arc<Vec<Value>> {
+        let objects = self.read();
+        let version = self.shared.version.load(Ordering::Relaxed);
         let mut cached = self
             .shared
             .snapshot
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        if let Some(snapshot) = cached.as_ref() {
-            return snapshot.clone();
+        if let Some((cached_version, snapshot)) = cached.as_ref() {
+            if *cached_version == version {
+                return snapshot.clone();
+            }
         }
-        let snapshot = Arc::new(self.read().values().cloned().collect::<Vec<_>>());
-        *cached = Some(snapshot.clone());
+        let snapshot = Arc::new(objects.values().cloned().collect::<Vec<_>>());
+        *cached = Some((version, snapshot.clone()));
         snapshot
     }
 
